@@ -1,0 +1,1 @@
+//! Custodian: a governance and lineage catalog.
