@@ -1,1 +1,78 @@
-//! Custodian: a governance and lineage catalog.
+//! Custodian: a governance and lineage catalog. One binary serves the web app and the JSON API,
+//! keeps the catalog in SQLite or PostgreSQL, crawls the databases it catalogs and acts on them.
+//!
+//! Layers, with data flowing one way: `web` (pages, API) → `jobs` (background work) →
+//! `db` (the catalog) and `targets` (the databases being cataloged). `commands` holds the CLI.
+
+pub mod commands;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod jobs;
+pub mod targets;
+pub mod telemetry;
+pub mod web;
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{DefaultHeaders, Next, from_fn};
+use actix_web::{App, web as aweb};
+
+pub use web::AppState;
+
+/// Headers on every response: no inline script, no framing, no MIME sniffing, no referrer leaks.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The application, as production serves it and tests boot it.
+pub fn app(
+    state: aweb::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .app_data(web::errors::path_config())
+        .app_data(web::errors::query_config())
+        .app_data(web::errors::form_config())
+        .app_data(web::errors::json_config())
+        .configure(web::routes)
+        .default_service(aweb::to(web::errors::not_found))
+        .wrap(web::errors::pages())
+        .wrap(
+            DefaultHeaders::new()
+                .add(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
+                .add(("X-Content-Type-Options", "nosniff"))
+                .add(("Referrer-Policy", "same-origin"))
+                .add(("X-Frame-Options", "DENY")),
+        )
+        .wrap(from_fn(log_request))
+}
+
+/// One log line per request: method, route path, status and time taken. Query strings are left
+/// out: they may carry search terms about people.
+async fn log_request(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let res = next.call(req).await?;
+    let status = res.status().as_u16();
+    let micros = started.elapsed().as_micros() as u64;
+    if status >= 500 {
+        tracing::warn!(%method, %path, status, micros, "request");
+    } else {
+        tracing::debug!(%method, %path, status, micros, "request");
+    }
+    Ok(res)
+}

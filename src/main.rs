@@ -1,5 +1,157 @@
-//! The `custodian` binary: command-line parsing, telemetry and configuration; all work happens in the library.
+//! The `custodian` binary: parses the command line, sets up logging and configuration, and calls
+//! into the library, where all the work happens.
 
-fn main() {
-    println!("custodian: under construction");
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use custodian::commands::{self, crawl, migrate, seed, serve, source};
+use custodian::config::Config;
+use custodian::targets::SourceKind;
+
+#[derive(Parser)]
+#[command(name = "custodian", version, about = "A governance and lineage catalog", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web app and the API (CUSTODIAN_BIND, default 127.0.0.1:8080).
+    Serve {
+        /// Listen here instead of CUSTODIAN_BIND.
+        #[arg(long)]
+        bind: Option<std::net::SocketAddr>,
+    },
+    /// Apply the catalog's migrations (also done at start-up).
+    Migrate {
+        /// List migrations and whether each is applied.
+        #[arg(long, conflicts_with = "revert_all")]
+        status: bool,
+        /// Revert every migration (drops the catalog's tables).
+        #[arg(long)]
+        revert_all: bool,
+    },
+    /// Register and list sources.
+    #[command(subcommand)]
+    Source(SourceCommand),
+    /// Crawl a source's schema into the catalog.
+    Crawl {
+        /// The source's name.
+        name: String,
+    },
+    /// Developer tools.
+    #[command(subcommand)]
+    Dev(DevCommand),
+}
+
+#[derive(Subcommand)]
+enum SourceCommand {
+    /// Register a PostgreSQL or SQLite database.
+    Add(AddSource),
+    /// List sources.
+    List,
+}
+
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("connection").required(true).args(["url", "url_env"])))]
+struct AddSource {
+    /// A name for the source: letters, digits, '-' and '_'.
+    name: String,
+    /// postgres://user@host/db (no password) or the path of an SQLite file.
+    #[arg(long)]
+    url: Option<String>,
+    /// The environment variable that holds the URL (use this when it has a password).
+    #[arg(long)]
+    url_env: Option<String>,
+    /// postgres or sqlite, when --url-env names a variable not set here.
+    #[arg(long, value_parser = parse_kind)]
+    kind: Option<SourceKind>,
+    #[arg(long)]
+    description: Option<String>,
+    #[arg(long)]
+    owner: Option<String>,
+}
+
+fn parse_kind(s: &str) -> Result<SourceKind, String> {
+    SourceKind::parse(s).ok_or_else(|| format!("{s:?} is not a source kind (postgres, sqlite)"))
+}
+
+#[derive(Subcommand)]
+enum DevCommand {
+    /// Fill the catalog with a synthetic data dictionary (for benchmarks).
+    Seed {
+        #[arg(long, default_value_t = 100_000)]
+        datasets: usize,
+        #[arg(long, default_value_t = 10)]
+        columns_per_dataset: usize,
+        #[arg(long, default_value_t = 10)]
+        sources: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    custodian::telemetry::init(&config.log_filter, config.log_format);
+    match run(cli.command, config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { bind } => {
+            if let Some(bind) = bind {
+                config.bind = bind;
+            }
+            let db = commands::open_catalog(&config)?;
+            actix_web::rt::System::new().block_on(serve::run(config, db))
+        }
+        Command::Migrate { status, revert_all } => {
+            let action = if status {
+                migrate::Action::Status
+            } else if revert_all {
+                migrate::Action::RevertAll
+            } else {
+                migrate::Action::Apply
+            };
+            migrate::run(&config, action)
+        }
+        Command::Source(SourceCommand::Add(a)) => {
+            let db = commands::open_catalog(&config)?;
+            source::add(
+                &db,
+                &source::AddArgs {
+                    name: a.name,
+                    url: a.url,
+                    url_env: a.url_env,
+                    kind: a.kind,
+                    description: a.description,
+                    owner: a.owner,
+                },
+            )
+            .map(|_| ())
+        }
+        Command::Source(SourceCommand::List) => source::list(&commands::open_catalog(&config)?),
+        Command::Crawl { name } => {
+            let db = commands::open_catalog(&config)?;
+            crawl::run(&db, &name, "cli", true).map(|_| ())
+        }
+        Command::Dev(DevCommand::Seed { datasets, columns_per_dataset, sources }) => {
+            let db = commands::open_catalog(&config)?;
+            seed::run(&db, &seed::SeedArgs { datasets, columns_per_dataset, sources })
+        }
+    }
 }

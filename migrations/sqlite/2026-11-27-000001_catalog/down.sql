@@ -1,0 +1,13 @@
+DROP TRIGGER dataset_columns_search_update;
+DROP TRIGGER dataset_columns_search_delete;
+DROP TRIGGER dataset_columns_search_insert;
+DROP TABLE column_search;
+DROP TRIGGER datasets_search_update;
+DROP TRIGGER datasets_search_delete;
+DROP TRIGGER datasets_search_insert;
+DROP TABLE dataset_search;
+DROP TABLE foreign_keys;
+DROP TABLE dataset_columns;
+DROP TABLE datasets;
+DROP TABLE crawl_runs;
+DROP TABLE sources;

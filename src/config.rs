@@ -1,0 +1,173 @@
+//! Typed configuration from `CUSTODIAN_*` environment variables, read and validated once at
+//! start-up and passed to whatever needs it (no global).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::db::{CatalogUrl, PoolSettings};
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `CUSTODIAN_DATABASE_URL` (or `DATABASE_URL`): the catalog; default `sqlite://custodian.db`.
+    pub database_url: CatalogUrl,
+    /// `CUSTODIAN_BIND`: where `serve` listens; default `127.0.0.1:8080`.
+    pub bind: SocketAddr,
+    /// `CUSTODIAN_HTTP_WORKERS`: HTTP worker threads; default one per core.
+    pub http_workers: usize,
+    /// `CUSTODIAN_POOL_SIZE`: catalog connections for reading (PostgreSQL: in all); default 8.
+    pub pool_size: u32,
+    /// `CUSTODIAN_POOL_TIMEOUT_SECS`: how long a request waits for a connection; default 10.
+    pub pool_timeout: Duration,
+    /// `CUSTODIAN_LOG`: a tracing filter such as `info` or `custodian=debug`; default `info`.
+    pub log_filter: String,
+    /// `CUSTODIAN_LOG_FORMAT`: `text` (default) or `json`.
+    pub log_format: LogFormat,
+    /// `CUSTODIAN_WORKER`: whether `serve` also runs background jobs (crawls); default true.
+    pub run_worker: bool,
+    /// Set by `custodian demo`: pages mention the demo.
+    pub demo: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup` (tests pass their own).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let database_url = get("CUSTODIAN_DATABASE_URL")
+            .or_else(|| get("DATABASE_URL"))
+            .unwrap_or_else(|| "sqlite://custodian.db".to_owned());
+        let database_url = CatalogUrl::parse(&database_url).map_err(|message| ConfigError {
+            variable: "CUSTODIAN_DATABASE_URL",
+            message,
+        })?;
+        let defaults = Self::default();
+        let bind = parse(get("CUSTODIAN_BIND"), "CUSTODIAN_BIND", defaults.bind)?;
+        let http_workers = parse(get("CUSTODIAN_HTTP_WORKERS"), "CUSTODIAN_HTTP_WORKERS", defaults.http_workers)?;
+        let pool_size: u32 = parse(get("CUSTODIAN_POOL_SIZE"), "CUSTODIAN_POOL_SIZE", defaults.pool_size)?;
+        let timeout_secs: u64 =
+            parse(get("CUSTODIAN_POOL_TIMEOUT_SECS"), "CUSTODIAN_POOL_TIMEOUT_SECS", defaults.pool_timeout.as_secs())?;
+        let log_format = match get("CUSTODIAN_LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError {
+                    variable: "CUSTODIAN_LOG_FORMAT",
+                    message: format!("{other:?} is neither \"text\" nor \"json\""),
+                });
+            }
+        };
+        let run_worker = parse_bool(get("CUSTODIAN_WORKER"), "CUSTODIAN_WORKER", true)?;
+        if pool_size == 0 || http_workers == 0 || timeout_secs == 0 {
+            return Err(ConfigError {
+                variable: "CUSTODIAN_POOL_SIZE",
+                message: "pool size, HTTP workers and pool timeout must be at least 1".into(),
+            });
+        }
+        Ok(Self {
+            database_url,
+            bind,
+            http_workers,
+            pool_size,
+            pool_timeout: Duration::from_secs(timeout_secs),
+            log_filter: get("CUSTODIAN_LOG").unwrap_or(defaults.log_filter),
+            log_format,
+            run_worker,
+            demo: false,
+        })
+    }
+
+    /// A configuration for the given catalog with every other setting at its default.
+    pub fn with_database(database_url: CatalogUrl) -> Self {
+        Self { database_url, ..Self::default() }
+    }
+
+    pub fn pool_settings(&self) -> PoolSettings {
+        PoolSettings { size: self.pool_size, timeout: self.pool_timeout }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: CatalogUrl::Sqlite("custodian.db".into()),
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            http_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            pool_size: 8,
+            pool_timeout: Duration::from_secs(10),
+            log_filter: "info".into(),
+            log_format: LogFormat::Text,
+            run_worker: true,
+            demo: false,
+        }
+    }
+}
+
+fn parse<T: std::str::FromStr>(value: Option<String>, variable: &'static str, default: T) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match value {
+        Some(v) => v.trim().parse().map_err(|e: T::Err| ConfigError { variable, message: format!("{v:?}: {e}") }),
+        None => Ok(default),
+    }
+}
+
+fn parse_bool(value: Option<String>, variable: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match value.as_deref().map(str::trim).map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => Err(ConfigError { variable, message: format!("{other:?} is not a boolean (true/false)") }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_sensible() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.database_url, CatalogUrl::Sqlite("custodian.db".into()));
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.log_format, LogFormat::Text);
+        assert!(c.run_worker);
+    }
+
+    #[test]
+    fn variables_override_and_are_validated() {
+        let c = config(&[("DATABASE_URL", "postgres://p@h/db"), ("CUSTODIAN_BIND", "0.0.0.0:9000")]).unwrap();
+        assert_eq!(c.database_url, CatalogUrl::Postgres("postgres://p@h/db".into()));
+        assert_eq!(c.bind.port(), 9000);
+        let c = config(&[("CUSTODIAN_DATABASE_URL", "sqlite://a.db"), ("DATABASE_URL", "postgres://p@h/db")]).unwrap();
+        assert_eq!(c.database_url, CatalogUrl::Sqlite("a.db".into()));
+        assert_eq!(config(&[("CUSTODIAN_BIND", "nonsense")]).unwrap_err().variable, "CUSTODIAN_BIND");
+        assert_eq!(config(&[("CUSTODIAN_LOG_FORMAT", "xml")]).unwrap_err().variable, "CUSTODIAN_LOG_FORMAT");
+        assert_eq!(config(&[("CUSTODIAN_WORKER", "maybe")]).unwrap_err().variable, "CUSTODIAN_WORKER");
+        assert!(config(&[("CUSTODIAN_POOL_SIZE", "0")]).is_err());
+    }
+}

@@ -1,0 +1,296 @@
+//! Everything that differs between the PostgreSQL and SQLite catalogs: migrations, the write
+//! transaction, placeholders for hand-written SQL, and the text-search predicates. This is the only
+//! module that matches on [`AnyConnection`]'s variants.
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::prelude::*;
+use diesel::query_builder::BoxedSqlQuery;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use super::models::{NewColumn, NewDataset, NewForeignKey};
+use super::schema::{dataset_columns, datasets, foreign_keys};
+use super::{AnyConnection, Backend, MultiBackend};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A lock key that serialises migrations when several Custodian instances start at once.
+const MIGRATION_LOCK_KEY: i64 = 0x00c0_57d1_a9_0001;
+
+pub fn backend(conn: &AnyConnection) -> Backend {
+    match conn {
+        AnyConnection::Postgres(_) => Backend::Postgres,
+        AnyConnection::Sqlite(_) => Backend::Sqlite,
+    }
+}
+
+/// Applies pending migrations; returns the versions applied.
+pub fn run_migrations(conn: &mut AnyConnection) -> Result<Vec<String>, String> {
+    let applied = match conn {
+        AnyConnection::Postgres(c) => {
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+                .execute(c)
+                .map_err(|e| e.to_string())?;
+            let result = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.iter().map(ToString::to_string).collect())
+                .map_err(|e| e.to_string());
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+                .execute(c)
+                .map_err(|e| e.to_string())?;
+            result?
+        }
+        AnyConnection::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.iter().map(ToString::to_string).collect())
+            .map_err(|e| e.to_string())?,
+    };
+    Ok(applied)
+}
+
+/// Reverts every applied migration, newest first (tests and `custodian migrate --revert-all`).
+pub fn revert_all_migrations(conn: &mut AnyConnection) -> Result<Vec<String>, String> {
+    let reverted = match conn {
+        AnyConnection::Postgres(c) => c
+            .revert_all_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.iter().map(ToString::to_string).collect()),
+        AnyConnection::Sqlite(c) => c
+            .revert_all_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.iter().map(ToString::to_string).collect()),
+    };
+    reverted.map_err(|e| e.to_string())
+}
+
+/// The migration versions known to this build and whether each is applied.
+pub fn migration_status(conn: &mut AnyConnection) -> Result<Vec<(String, bool)>, String> {
+    use diesel::migration::MigrationSource;
+    fn names<DB: diesel::backend::Backend>(m: &[Box<dyn diesel::migration::Migration<DB>>]) -> Vec<String> {
+        m.iter().map(|m| m.name().to_string()).collect()
+    }
+    let (known, applied): (Vec<String>, Vec<String>) = match conn {
+        AnyConnection::Postgres(c) => (
+            names(&MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES_MIGRATIONS).map_err(|e| e.to_string())?),
+            c.applied_migrations().map_err(|e| e.to_string())?.iter().map(ToString::to_string).collect(),
+        ),
+        AnyConnection::Sqlite(c) => (
+            names(&MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS).map_err(|e| e.to_string())?),
+            c.applied_migrations().map_err(|e| e.to_string())?.iter().map(ToString::to_string).collect(),
+        ),
+    };
+    // A migration's name is "<version>_<name>"; applied migrations are listed by version.
+    Ok(known
+        .into_iter()
+        .map(|name| {
+            let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+            let version = digits(name.split('_').next().unwrap_or_default());
+            let is_applied = applied.iter().any(|v| digits(v) == version);
+            (name, is_applied)
+        })
+        .collect())
+}
+
+/// Runs `f` in a transaction that holds the write lock from its first statement (SQLite's
+/// `BEGIN IMMEDIATE`, so a read-then-write never fails on a concurrent writer). Nested calls
+/// become savepoints. The transaction commits when `f` returns `Ok` and rolls back otherwise.
+pub fn write_transaction<T, E, F>(conn: &mut AnyConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let top_level = match conn {
+        AnyConnection::Sqlite(c) => {
+            let depth = AnsiTransactionManager::transaction_manager_status_mut(c)
+                .transaction_depth()
+                .map_err(E::from)?;
+            if depth.is_none() {
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE").map_err(E::from)?;
+                true
+            } else {
+                false
+            }
+        }
+        AnyConnection::Postgres(_) => false,
+    };
+    if !top_level {
+        return conn.transaction(f);
+    }
+    match f(conn) {
+        Ok(value) => {
+            <AnyConnection as Connection>::TransactionManager::commit_transaction(conn).map_err(E::from)?;
+            Ok(value)
+        }
+        Err(error) => {
+            // The caller's error is the one worth reporting; a failed rollback marks the
+            // connection broken and the pool discards it.
+            let _ = <AnyConnection as Connection>::TransactionManager::rollback_transaction(conn);
+            Err(error)
+        }
+    }
+}
+
+/// Runs `$body` with `$c` bound to the inner connection of either backend, so a query the
+/// multi-backend cannot express (multi-row INSERT) compiles once per backend.
+macro_rules! per_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            AnyConnection::Postgres($c) => $body,
+            AnyConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// Multi-row inserts (the multi-backend connection only inserts one row per statement).
+pub fn insert_datasets(conn: &mut AnyConnection, rows: &[NewDataset]) -> QueryResult<usize> {
+    per_backend!(conn, c => diesel::insert_into(datasets::table).values(rows).execute(c))
+}
+
+pub fn insert_columns(conn: &mut AnyConnection, rows: &[NewColumn]) -> QueryResult<usize> {
+    per_backend!(conn, c => diesel::insert_into(dataset_columns::table).values(rows).execute(c))
+}
+
+pub fn insert_foreign_keys(conn: &mut AnyConnection, rows: &[NewForeignKey]) -> QueryResult<usize> {
+    per_backend!(conn, c => diesel::insert_into(foreign_keys::table).values(rows).execute(c))
+}
+
+/// A value bound to a hand-written query.
+#[derive(Clone, Debug)]
+pub enum Bind {
+    Text(String),
+    BigInt(i64),
+    OptText(Option<String>),
+}
+
+/// Hand-written SQL with bound values and the backend's placeholder style (`?` or `$n`).
+pub struct SqlBuilder {
+    backend: Backend,
+    sql: String,
+    binds: Vec<Bind>,
+}
+
+impl SqlBuilder {
+    pub fn new(backend: Backend) -> Self {
+        Self { backend, sql: String::with_capacity(512), binds: Vec::new() }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn push(&mut self, sql: &str) -> &mut Self {
+        self.sql.push_str(sql);
+        self
+    }
+
+    pub fn bind(&mut self, value: Bind) -> &mut Self {
+        self.binds.push(value);
+        match self.backend {
+            Backend::Sqlite => self.sql.push('?'),
+            Backend::Postgres => {
+                self.sql.push('$');
+                self.sql.push_str(&self.binds.len().to_string());
+            }
+        }
+        self
+    }
+
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    pub fn build(self) -> BoxedSqlQuery<'static, MultiBackend, diesel::query_builder::SqlQuery> {
+        let mut query = diesel::sql_query(self.sql).into_boxed::<MultiBackend>();
+        for bind in self.binds {
+            query = match bind {
+                Bind::Text(v) => query.bind::<Text, _>(v),
+                Bind::BigInt(v) => query.bind::<BigInt, _>(v),
+                Bind::OptText(v) => query.bind::<Nullable<Text>, _>(v),
+            };
+        }
+        query
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+pub fn like_escape(term: &str) -> String {
+    let mut out = String::with_capacity(term.len() + 2);
+    for ch in term.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// The shortest term the trigram indexes can answer; shorter terms are matched by scanning.
+pub const MIN_INDEXED_TERM: usize = 3;
+
+/// Appends a predicate that holds when every term occurs (any case) in one of `fields` of the row
+/// `alias`, answered from the trigram index of the backend. `fts_table` is SQLite's FTS5 table
+/// over the same row, whose rowid is the row's id.
+pub fn push_text_match(q: &mut SqlBuilder, alias: &str, fields: &[&str], fts_table: &str, terms: &[String]) {
+    let (indexed, short): (Vec<&String>, Vec<&String>) =
+        terms.iter().partition(|t| t.chars().count() >= MIN_INDEXED_TERM);
+    q.push("(1 = 1");
+    match q.backend() {
+        Backend::Sqlite if !indexed.is_empty() => {
+            let expr = indexed
+                .iter()
+                .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+                .collect::<Vec<_>>()
+                .join(" AND ");
+            q.push(&format!(" AND {alias}.id IN (SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH "));
+            q.bind(Bind::Text(expr));
+            q.push(")");
+        }
+        Backend::Postgres => {
+            for term in &indexed {
+                push_like_any(q, alias, fields, term, "ILIKE");
+            }
+        }
+        Backend::Sqlite => {}
+    }
+    for term in &short {
+        let op = match q.backend() {
+            Backend::Postgres => "ILIKE",
+            Backend::Sqlite => "LIKE",
+        };
+        push_like_any(q, alias, fields, term, op);
+    }
+    q.push(")");
+}
+
+fn push_like_any(q: &mut SqlBuilder, alias: &str, fields: &[&str], term: &str, op: &str) {
+    let pattern = format!("%{}%", like_escape(term));
+    q.push(" AND (");
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            q.push(" OR ");
+        }
+        q.push(&format!("{alias}.{field} {op} "));
+        q.bind(Bind::Text(pattern.clone()));
+        q.push(" ESCAPE '\\'");
+    }
+    q.push(")");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_follow_the_backend() {
+        let mut q = SqlBuilder::new(Backend::Postgres);
+        q.push("SELECT ").bind(Bind::BigInt(1)).push(", ").bind(Bind::Text("a".into()));
+        assert_eq!(q.sql(), "SELECT $1, $2");
+        let mut q = SqlBuilder::new(Backend::Sqlite);
+        q.push("SELECT ").bind(Bind::BigInt(1)).push(", ").bind(Bind::Text("a".into()));
+        assert_eq!(q.sql(), "SELECT ?, ?");
+    }
+
+    #[test]
+    fn like_patterns_are_escaped() {
+        assert_eq!(like_escape(r"a_b%c\d"), r"a\_b\%c\\d");
+    }
+}

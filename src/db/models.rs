@@ -1,0 +1,169 @@
+//! Row structs for the catalog tables and the small vocabularies stored as text.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{crawl_runs, dataset_columns, datasets, foreign_keys, sources};
+
+/// Row status shared by datasets, columns and foreign keys: crawls never delete, they mark.
+pub const ACTIVE: &str = "active";
+pub const REMOVED: &str = "removed";
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = sources)]
+pub struct Source {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub connection_kind: String,
+    pub connection_ref: String,
+    pub default_schema: String,
+    pub description: Option<String>,
+    pub owner: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub last_crawled_at: Option<NaiveDateTime>,
+}
+
+#[derive(Insertable, Clone, Debug)]
+#[diesel(table_name = sources)]
+pub struct NewSource {
+    pub name: String,
+    pub kind: String,
+    pub connection_kind: String,
+    pub connection_ref: String,
+    pub default_schema: String,
+    pub description: Option<String>,
+    pub owner: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = crawl_runs)]
+pub struct CrawlRun {
+    pub id: i64,
+    pub source_id: i64,
+    pub status: String,
+    pub triggered_by: String,
+    pub queued_at: NaiveDateTime,
+    pub started_at: Option<NaiveDateTime>,
+    pub finished_at: Option<NaiveDateTime>,
+    pub progress_done: i64,
+    pub progress_total: i64,
+    pub datasets_added: i64,
+    pub datasets_changed: i64,
+    pub datasets_removed: i64,
+    pub columns_added: i64,
+    pub columns_changed: i64,
+    pub columns_removed: i64,
+    pub error: Option<String>,
+}
+
+/// Crawl run states.
+pub mod crawl_status {
+    pub const QUEUED: &str = "queued";
+    pub const RUNNING: &str = "running";
+    pub const SUCCEEDED: &str = "succeeded";
+    pub const FAILED: &str = "failed";
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = datasets)]
+pub struct Dataset {
+    pub id: i64,
+    pub source_id: i64,
+    pub schema_name: String,
+    pub name: String,
+    pub kind: String,
+    pub description: Option<String>,
+    pub owner: Option<String>,
+    pub source_comment: Option<String>,
+    pub definition: Option<String>,
+    pub row_estimate: Option<i64>,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub last_crawled_at: Option<NaiveDateTime>,
+    pub removed_at: Option<NaiveDateTime>,
+}
+
+#[derive(Insertable, Clone, Debug)]
+#[diesel(table_name = datasets)]
+pub struct NewDataset {
+    pub source_id: i64,
+    pub schema_name: String,
+    pub name: String,
+    pub kind: String,
+    pub source_comment: Option<String>,
+    pub definition: Option<String>,
+    pub row_estimate: Option<i64>,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub last_crawled_at: Option<NaiveDateTime>,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = dataset_columns)]
+pub struct DatasetColumn {
+    pub id: i64,
+    pub dataset_id: i64,
+    pub ordinal: i32,
+    pub name: String,
+    pub data_type: String,
+    pub nullable: bool,
+    pub is_primary_key: bool,
+    pub default_value: Option<String>,
+    pub description: Option<String>,
+    pub source_comment: Option<String>,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub removed_at: Option<NaiveDateTime>,
+}
+
+#[derive(Insertable, Clone, Debug)]
+#[diesel(table_name = dataset_columns)]
+pub struct NewColumn {
+    pub dataset_id: i64,
+    pub ordinal: i32,
+    pub name: String,
+    pub data_type: String,
+    pub nullable: bool,
+    pub is_primary_key: bool,
+    pub default_value: Option<String>,
+    pub source_comment: Option<String>,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = foreign_keys)]
+pub struct ForeignKey {
+    pub id: i64,
+    pub source_id: i64,
+    pub name: String,
+    pub from_dataset_id: i64,
+    pub from_columns: String,
+    pub to_dataset_id: i64,
+    pub to_columns: String,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable, Clone, Debug)]
+#[diesel(table_name = foreign_keys)]
+pub struct NewForeignKey {
+    pub source_id: i64,
+    pub name: String,
+    pub from_dataset_id: i64,
+    pub from_columns: String,
+    pub to_dataset_id: i64,
+    pub to_columns: String,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}

@@ -1,0 +1,98 @@
+//! Diesel table definitions shared by both backends; the migrations under `migrations/` define them.
+
+diesel::table! {
+    sources (id) {
+        id -> BigInt,
+        name -> Text,
+        kind -> Text,
+        connection_kind -> Text,
+        connection_ref -> Text,
+        default_schema -> Text,
+        description -> Nullable<Text>,
+        owner -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        last_crawled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    crawl_runs (id) {
+        id -> BigInt,
+        source_id -> BigInt,
+        status -> Text,
+        triggered_by -> Text,
+        queued_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+        progress_done -> BigInt,
+        progress_total -> BigInt,
+        datasets_added -> BigInt,
+        datasets_changed -> BigInt,
+        datasets_removed -> BigInt,
+        columns_added -> BigInt,
+        columns_changed -> BigInt,
+        columns_removed -> BigInt,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    datasets (id) {
+        id -> BigInt,
+        source_id -> BigInt,
+        schema_name -> Text,
+        name -> Text,
+        kind -> Text,
+        description -> Nullable<Text>,
+        owner -> Nullable<Text>,
+        source_comment -> Nullable<Text>,
+        definition -> Nullable<Text>,
+        row_estimate -> Nullable<BigInt>,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        last_crawled_at -> Nullable<Timestamp>,
+        removed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    dataset_columns (id) {
+        id -> BigInt,
+        dataset_id -> BigInt,
+        ordinal -> Integer,
+        name -> Text,
+        data_type -> Text,
+        nullable -> Bool,
+        is_primary_key -> Bool,
+        default_value -> Nullable<Text>,
+        description -> Nullable<Text>,
+        source_comment -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        removed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    foreign_keys (id) {
+        id -> BigInt,
+        source_id -> BigInt,
+        name -> Text,
+        from_dataset_id -> BigInt,
+        from_columns -> Text,
+        to_dataset_id -> BigInt,
+        to_columns -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(crawl_runs -> sources (source_id));
+diesel::joinable!(datasets -> sources (source_id));
+diesel::joinable!(dataset_columns -> datasets (dataset_id));
+
+diesel::allow_tables_to_appear_in_same_query!(sources, crawl_runs, datasets, dataset_columns, foreign_keys);

@@ -1,0 +1,282 @@
+//! The JSON API under `/api/v1`: sources, datasets (filters, pagination), one dataset with its
+//! columns and foreign keys, and search. Errors come back as `{"error": {status, key, message}}`.
+
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+
+use super::datasets::{self, ListQuery, load_detail};
+use super::search::Params;
+use super::view::Pager;
+use super::{AppState, read, sources};
+use crate::db::catalog;
+use crate::db::models::{DatasetColumn, Dataset, Source};
+use crate::db::search;
+use crate::error::AppError;
+
+/// Most items one page of a list may ask for.
+pub const MAX_PER_PAGE: i64 = 500;
+
+pub fn scope() -> actix_web::Scope {
+    web::scope("/api/v1")
+        .route("/sources", web::get().to(list_sources))
+        .route("/sources/{id}", web::get().to(get_source))
+        .route("/datasets", web::get().to(list_datasets))
+        .route("/datasets/{id}", web::get().to(get_dataset))
+        .route("/search", web::get().to(search_catalog))
+}
+
+#[derive(Serialize)]
+pub struct SourceJson {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    /// The password-free URL or path, or `$VARIABLE` when the URL is in the environment.
+    pub connection: String,
+    pub default_schema: String,
+    pub description: Option<String>,
+    pub owner: Option<String>,
+    pub datasets: i64,
+    pub columns: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub last_crawled_at: Option<String>,
+}
+
+fn ts(t: &chrono::NaiveDateTime) -> String {
+    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn source_json(s: Source, counts: (i64, i64)) -> SourceJson {
+    SourceJson {
+        id: s.id,
+        connection: sources::connection_display(&s),
+        created_at: ts(&s.created_at),
+        updated_at: ts(&s.updated_at),
+        last_crawled_at: s.last_crawled_at.as_ref().map(ts),
+        name: s.name,
+        kind: s.kind,
+        default_schema: s.default_schema,
+        description: s.description,
+        owner: s.owner,
+        datasets: counts.0,
+        columns: counts.1,
+    }
+}
+
+#[derive(Serialize)]
+struct Page<T: Serialize> {
+    items: Vec<T>,
+    total: i64,
+    page: i64,
+    per_page: i64,
+}
+
+async fn list_sources(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let (list, counts) = read(&state, |conn| Ok((catalog::list_sources(conn)?, catalog::source_counts(conn)?))).await?;
+    let items: Vec<SourceJson> = list
+        .into_iter()
+        .map(|s| {
+            let c = counts.get(&s.id).copied().unwrap_or_default();
+            source_json(s, c)
+        })
+        .collect();
+    let total = items.len() as i64;
+    Ok(HttpResponse::Ok().json(Page { per_page: total, items, total, page: 1 }))
+}
+
+async fn get_source(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let (source, counts) = read(&state, move |conn| {
+        let source = catalog::find_source(conn, id)?.ok_or_else(|| AppError::not_found(format!("Source {id}")))?;
+        Ok((source, catalog::source_counts(conn)?.get(&id).copied().unwrap_or_default()))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(source_json(source, counts)))
+}
+
+#[derive(Serialize)]
+pub struct DatasetJson {
+    pub id: i64,
+    pub source: String,
+    pub schema: String,
+    pub name: String,
+    pub kind: String,
+    pub description: Option<String>,
+    pub source_comment: Option<String>,
+    pub owner: Option<String>,
+    pub row_estimate: Option<i64>,
+    pub status: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub last_crawled_at: Option<String>,
+}
+
+fn dataset_json(d: Dataset, source: String) -> DatasetJson {
+    DatasetJson {
+        id: d.id,
+        source,
+        created_at: ts(&d.created_at),
+        updated_at: ts(&d.updated_at),
+        last_crawled_at: d.last_crawled_at.as_ref().map(ts),
+        schema: d.schema_name,
+        name: d.name,
+        kind: d.kind,
+        description: d.description,
+        source_comment: d.source_comment,
+        owner: d.owner,
+        row_estimate: d.row_estimate,
+        status: d.status,
+    }
+}
+
+fn per_page(requested: Option<i64>, default: i64) -> Result<i64, AppError> {
+    match requested {
+        None => Ok(default),
+        Some(n) if (1..=MAX_PER_PAGE).contains(&n) => Ok(n),
+        Some(_) => Err(AppError::BadRequest(format!("per_page must be between 1 and {MAX_PER_PAGE}."))),
+    }
+}
+
+async fn list_datasets(state: web::Data<AppState>, query: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    let filter = query.filter()?;
+    let per_page = per_page(query.per_page, datasets::PER_PAGE)?;
+    let page = query.page.unwrap_or(1);
+    let (items, total) =
+        read(&state, move |conn| Ok(catalog::list_datasets(conn, &filter, Pager::offset(page, per_page), per_page)?)).await?;
+    let items = items.into_iter().map(|i| dataset_json(i.dataset, i.source_name)).collect::<Vec<_>>();
+    Ok(HttpResponse::Ok().json(Page { items, total, page, per_page }))
+}
+
+#[derive(Serialize)]
+struct ColumnJson {
+    id: i64,
+    ordinal: i32,
+    name: String,
+    data_type: String,
+    nullable: bool,
+    primary_key: bool,
+    default_value: Option<String>,
+    description: Option<String>,
+    source_comment: Option<String>,
+    status: String,
+}
+
+impl From<DatasetColumn> for ColumnJson {
+    fn from(c: DatasetColumn) -> Self {
+        Self {
+            id: c.id,
+            ordinal: c.ordinal,
+            name: c.name,
+            data_type: c.data_type,
+            nullable: c.nullable,
+            primary_key: c.is_primary_key,
+            default_value: c.default_value,
+            description: c.description,
+            source_comment: c.source_comment,
+            status: c.status,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ForeignKeyJson {
+    name: String,
+    columns: Vec<String>,
+    dataset_id: i64,
+    dataset: String,
+    dataset_columns: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct DatasetDetailJson {
+    #[serde(flatten)]
+    dataset: DatasetJson,
+    columns: Vec<ColumnJson>,
+    foreign_keys: Vec<ForeignKeyJson>,
+    referenced_by: Vec<ForeignKeyJson>,
+}
+
+async fn get_dataset(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let detail = read(&state, move |conn| load_detail(conn, id)).await?;
+    let fk = |l: &catalog::ForeignKeyLink, outgoing: bool| {
+        let from = catalog::parse_json_list(&l.foreign_key.from_columns);
+        let to = catalog::parse_json_list(&l.foreign_key.to_columns);
+        let (columns, dataset_columns) = if outgoing { (from, to) } else { (to, from) };
+        ForeignKeyJson {
+            name: l.foreign_key.name.clone(),
+            columns,
+            dataset_id: l.other_id,
+            dataset: format!("{}.{}", l.other_schema, l.other_name),
+            dataset_columns,
+        }
+    };
+    let body = DatasetDetailJson {
+        foreign_keys: detail.outgoing.iter().map(|l| fk(l, true)).collect(),
+        referenced_by: detail.incoming.iter().map(|l| fk(l, false)).collect(),
+        columns: detail.columns.into_iter().map(ColumnJson::from).collect(),
+        dataset: dataset_json(detail.dataset, detail.source.name),
+    };
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Serialize)]
+struct SearchHitJson {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: i64,
+    dataset_id: i64,
+    name: String,
+    path: String,
+    description: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SearchJson {
+    items: Vec<SearchHitJson>,
+    datasets_total: i64,
+    columns_total: i64,
+    columns_total_is_lower_bound: bool,
+    page: i64,
+    per_page: i64,
+}
+
+async fn search_catalog(state: web::Data<AppState>, params: web::Query<Params>) -> Result<HttpResponse, AppError> {
+    let params = params.into_inner();
+    let query = params.query()?;
+    if query.terms.is_empty() {
+        return Err(AppError::BadRequest("Give the search text as q.".into()));
+    }
+    let page = params.page.unwrap_or(1);
+    let per_page = super::search::PER_PAGE;
+    let result = read(&state, move |conn| Ok(search::search(conn, &query, Pager::offset(page, per_page), per_page)?)).await?;
+    let mut items: Vec<SearchHitJson> = result
+        .datasets
+        .into_iter()
+        .map(|d| SearchHitJson {
+            kind: "dataset",
+            id: d.id,
+            dataset_id: d.id,
+            path: format!("{}.{}.{}", d.source_name, d.schema_name, d.name),
+            name: d.name,
+            description: d.description.or(d.source_comment),
+        })
+        .collect();
+    items.extend(result.columns.into_iter().map(|c| SearchHitJson {
+        kind: "column",
+        id: c.id,
+        dataset_id: c.dataset_id,
+        path: format!("{}.{}.{}.{}", c.source_name, c.dataset_schema, c.dataset_name, c.name),
+        name: c.name,
+        description: c.description.or(c.source_comment),
+    }));
+    Ok(HttpResponse::Ok().json(SearchJson {
+        items,
+        datasets_total: result.dataset_total,
+        columns_total: result.column_total,
+        columns_total_is_lower_bound: result.columns_capped,
+        page,
+        per_page,
+    }))
+}
