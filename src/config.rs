@@ -54,10 +54,8 @@ impl Config {
         let database_url = get("CUSTODIAN_DATABASE_URL")
             .or_else(|| get("DATABASE_URL"))
             .unwrap_or_else(|| "sqlite://custodian.db".to_owned());
-        let database_url = CatalogUrl::parse(&database_url).map_err(|message| ConfigError {
-            variable: "CUSTODIAN_DATABASE_URL",
-            message,
-        })?;
+        let database_url = CatalogUrl::parse(&database_url)
+            .map_err(|message| ConfigError { variable: "CUSTODIAN_DATABASE_URL", message })?;
         let defaults = Self::default();
         let bind = parse(get("CUSTODIAN_BIND"), "CUSTODIAN_BIND", defaults.bind)?;
         let http_workers = parse(get("CUSTODIAN_HTTP_WORKERS"), "CUSTODIAN_HTTP_WORKERS", defaults.http_workers)?;

@@ -100,7 +100,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    custodian::telemetry::init(&config.log_filter, config.log_format);
+    // Commands other than the server log only warnings unless CUSTODIAN_LOG says otherwise.
+    let quiet = !matches!(cli.command, Command::Serve { .. }) && std::env::var_os("CUSTODIAN_LOG").is_none();
+    custodian::telemetry::init(if quiet { "warn" } else { &config.log_filter }, config.log_format);
     match run(cli.command, config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

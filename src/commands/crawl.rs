@@ -5,10 +5,11 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::db::catalog::{self, CrawlChanges};
 use crate::db::Db;
+use crate::db::catalog::{self, CrawlChanges};
+use crate::db::now;
 use crate::jobs::ProgressSink;
-use crate::jobs::crawl::{self as job, now};
+use crate::jobs::crawl as job;
 
 /// Progress on the terminal.
 struct Bar {
@@ -77,10 +78,5 @@ pub fn describe(c: &CrawlChanges) -> String {
         (c.foreign_keys_added, "foreign keys added or changed"),
         (c.foreign_keys_removed, "foreign keys removed"),
     ];
-    parts
-        .iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, what)| format!("{n} {what}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    parts.iter().filter(|(n, _)| *n > 0).map(|(n, what)| format!("{n} {what}")).collect::<Vec<_>>().join(", ")
 }

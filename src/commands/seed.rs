@@ -5,17 +5,39 @@ use std::time::Instant;
 
 use anyhow::bail;
 
+use crate::db::now;
 use crate::db::{Db, catalog, dialect};
-use crate::jobs::crawl::now;
 use crate::targets::registration::Registration;
-use crate::targets::{ConnectionRef, DatasetKind, Snapshot, SnapshotColumn, SnapshotDataset, SnapshotForeignKey, SourceKind};
+use crate::targets::{
+    ConnectionRef, DatasetKind, Snapshot, SnapshotColumn, SnapshotDataset, SnapshotForeignKey, SourceKind,
+};
 
-const SCHEMAS: &[&str] = &["sales", "marketing", "finance", "support", "web", "ops", "hr", "logistics", "billing", "analytics"];
+const SCHEMAS: &[&str] =
+    &["sales", "marketing", "finance", "support", "web", "ops", "hr", "logistics", "billing", "analytics"];
 const NOUNS: &[&str] = &[
-    "customer", "order", "invoice", "payment", "shipment", "product", "campaign", "session", "event", "ticket",
-    "account", "subscription", "refund", "address", "contract", "employee", "vendor", "warehouse", "cart", "review",
+    "customer",
+    "order",
+    "invoice",
+    "payment",
+    "shipment",
+    "product",
+    "campaign",
+    "session",
+    "event",
+    "ticket",
+    "account",
+    "subscription",
+    "refund",
+    "address",
+    "contract",
+    "employee",
+    "vendor",
+    "warehouse",
+    "cart",
+    "review",
 ];
-const QUALIFIERS: &[&str] = &["daily", "history", "snapshot", "staging", "summary", "archive", "latest", "raw", "clean", "agg"];
+const QUALIFIERS: &[&str] =
+    &["daily", "history", "snapshot", "staging", "summary", "archive", "latest", "raw", "clean", "agg"];
 const COLUMNS: &[(&str, &str)] = &[
     ("created_at", "timestamp"),
     ("updated_at", "timestamp"),
@@ -60,12 +82,13 @@ pub fn run(db: &Db, args: &SeedArgs) -> anyhow::Result<()> {
             kind: SourceKind::Postgres,
             connection: ConnectionRef::Env(format!("SYNTHETIC_{}_URL", s + 1)),
         };
-        let (_, source_id) = super::source::store(db, &registration, Some("Synthetic catalog for benchmarks".into()), None)?;
+        let (_, source_id) =
+            super::source::store(db, &registration, Some("Synthetic catalog for benchmarks".into()), None)?;
         let count = per_source.min(args.datasets - made);
         let snapshot = synthetic_snapshot(s, made, count, args.columns_per_dataset);
         made += count;
         let mut conn = db.writer()?;
-        dialect::write_transaction(&mut *conn, |conn| {
+        dialect::write_transaction(&mut conn, |conn| {
             catalog::apply_snapshot(conn, source_id, &snapshot, now(), &mut |_, _| {})
         })?;
         println!("{name}: {count} datasets ({:.1} s so far)", started.elapsed().as_secs_f64());

@@ -25,10 +25,7 @@ pub fn state(config: Config, db: Db) -> anyhow::Result<web::Data<AppState>> {
 
 /// An HTTP server for `state` on an already bound listener (tests bind port 0).
 pub fn server(state: web::Data<AppState>, listener: TcpListener, workers: usize) -> std::io::Result<Server> {
-    Ok(HttpServer::new(move || crate::app(state.clone()))
-        .workers(workers)
-        .listen(listener)?
-        .run())
+    Ok(HttpServer::new(move || crate::app(state.clone())).workers(workers).listen(listener)?.run())
 }
 
 pub async fn run(config: Config, db: Db) -> anyhow::Result<()> {

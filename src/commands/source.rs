@@ -3,8 +3,8 @@
 use anyhow::bail;
 
 use crate::db::models::NewSource;
+use crate::db::now;
 use crate::db::{Db, catalog, dialect};
-use crate::jobs::crawl::now;
 use crate::targets::registration::{self, Registration};
 use crate::targets::{ConnectionRef, SourceKind};
 
@@ -19,7 +19,8 @@ pub struct AddArgs {
 
 /// Registers a source; fails when the name is taken or the input is invalid.
 pub fn add(db: &Db, args: &AddArgs) -> anyhow::Result<i64> {
-    let registration = match registration::validate(&args.name, args.url.as_deref(), args.url_env.as_deref(), args.kind) {
+    let registration = match registration::validate(&args.name, args.url.as_deref(), args.url_env.as_deref(), args.kind)
+    {
         Ok(r) => r,
         Err(problems) => {
             let lines: Vec<String> = problems.iter().map(|(field, m)| format!("  {}: {m}", flag(field))).collect();
@@ -48,9 +49,14 @@ fn flag(field: &str) -> &str {
 }
 
 /// Stores a validated registration; returns (name, id).
-pub fn store(db: &Db, r: &Registration, description: Option<String>, owner: Option<String>) -> anyhow::Result<(String, i64)> {
+pub fn store(
+    db: &Db,
+    r: &Registration,
+    description: Option<String>,
+    owner: Option<String>,
+) -> anyhow::Result<(String, i64)> {
     let mut conn = db.writer()?;
-    let result = dialect::write_transaction(&mut *conn, |conn| {
+    let result = dialect::write_transaction(&mut conn, |conn| {
         if catalog::find_source_by_name(conn, &r.name)?.is_some() {
             return Ok(None);
         }
@@ -88,7 +94,8 @@ pub fn list(db: &Db) -> anyhow::Result<()> {
     println!("{:<24} {:<10} {:>9} {:>9}  connection", "name", "kind", "datasets", "columns");
     for s in sources {
         let (d, c) = counts.get(&s.id).copied().unwrap_or_default();
-        let connection = ConnectionRef::from_parts(&s.connection_kind, &s.connection_ref).map(|c| c.display()).unwrap_or_default();
+        let connection =
+            ConnectionRef::from_parts(&s.connection_kind, &s.connection_ref).map(|c| c.display()).unwrap_or_default();
         println!("{:<24} {:<10} {:>9} {:>9}  {connection}", s.name, s.kind, d, c);
     }
     Ok(())

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{AnyConnection, dialect};
 use super::models::*;
 use super::schema::{crawl_runs, dataset_columns, datasets, foreign_keys, sources};
+use super::{AnyConnection, dialect};
 use crate::targets::{Snapshot, SnapshotColumn, SnapshotDataset};
 
 /// Rows per multi-row INSERT: well under both backends' bind-parameter limits.
@@ -24,10 +24,7 @@ pub fn ping(conn: &mut AnyConnection) -> QueryResult<()> {
 
 pub fn insert_source(conn: &mut AnyConnection, new: &NewSource) -> QueryResult<Source> {
     diesel::insert_into(sources::table).values(new).execute(conn)?;
-    sources::table
-        .filter(sources::name.eq(&new.name))
-        .select(Source::as_select())
-        .first(conn)
+    sources::table.filter(sources::name.eq(&new.name)).select(Source::as_select()).first(conn)
 }
 
 pub fn find_source(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Source>> {
@@ -35,11 +32,7 @@ pub fn find_source(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Sour
 }
 
 pub fn find_source_by_name(conn: &mut AnyConnection, name: &str) -> QueryResult<Option<Source>> {
-    sources::table
-        .filter(sources::name.eq(name))
-        .select(Source::as_select())
-        .first(conn)
-        .optional()
+    sources::table.filter(sources::name.eq(name)).select(Source::as_select()).first(conn).optional()
 }
 
 pub fn list_sources(conn: &mut AnyConnection) -> QueryResult<Vec<Source>> {
@@ -124,9 +117,7 @@ pub fn next_queued_crawl_run(conn: &mut AnyConnection) -> QueryResult<Option<Cra
 /// workers never run the same crawl).
 pub fn claim_crawl_run(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
     let n = diesel::update(
-        crawl_runs::table
-            .filter(crawl_runs::id.eq(id))
-            .filter(crawl_runs::status.eq(crawl_status::QUEUED)),
+        crawl_runs::table.filter(crawl_runs::id.eq(id)).filter(crawl_runs::status.eq(crawl_status::QUEUED)),
     )
     .set((crawl_runs::status.eq(crawl_status::RUNNING), crawl_runs::started_at.eq(now)))
     .execute(conn)?;
@@ -177,7 +168,11 @@ pub fn finish_crawl_run(
 }
 
 /// Runs left `running` by a process that died are failed so the source can be crawled again.
-pub fn fail_stale_crawl_runs(conn: &mut AnyConnection, started_before: NaiveDateTime, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn fail_stale_crawl_runs(
+    conn: &mut AnyConnection,
+    started_before: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(
         crawl_runs::table
             .filter(crawl_runs::status.eq(crawl_status::RUNNING))
@@ -258,10 +253,7 @@ pub fn list_datasets(
         .limit(limit)
         .select((Dataset::as_select(), sources::name))
         .load(conn)?;
-    let items = rows
-        .into_iter()
-        .map(|(dataset, source_name)| DatasetListItem { dataset, source_name })
-        .collect();
+    let items = rows.into_iter().map(|(dataset, source_name)| DatasetListItem { dataset, source_name }).collect();
     Ok((items, total))
 }
 
@@ -331,7 +323,10 @@ pub struct ForeignKeyLink {
 }
 
 /// Foreign keys out of a dataset (it references others) and into it (others reference it).
-pub fn foreign_keys_of(conn: &mut AnyConnection, dataset_id: i64) -> QueryResult<(Vec<ForeignKeyLink>, Vec<ForeignKeyLink>)> {
+pub fn foreign_keys_of(
+    conn: &mut AnyConnection,
+    dataset_id: i64,
+) -> QueryResult<(Vec<ForeignKeyLink>, Vec<ForeignKeyLink>)> {
     let outgoing: Vec<(ForeignKey, (i64, String, String))> = foreign_keys::table
         .inner_join(datasets::table.on(datasets::id.eq(foreign_keys::to_dataset_id)))
         .filter(foreign_keys::from_dataset_id.eq(dataset_id))
@@ -346,11 +341,8 @@ pub fn foreign_keys_of(conn: &mut AnyConnection, dataset_id: i64) -> QueryResult
         .order((datasets::name, foreign_keys::name))
         .select((ForeignKey::as_select(), (datasets::id, datasets::schema_name, datasets::name)))
         .load(conn)?;
-    let link = |(foreign_key, (other_id, other_schema, other_name)): (ForeignKey, (i64, String, String))| ForeignKeyLink {
-        foreign_key,
-        other_id,
-        other_schema,
-        other_name,
+    let link = |(foreign_key, (other_id, other_schema, other_name)): (ForeignKey, (i64, String, String))| {
+        ForeignKeyLink { foreign_key, other_id, other_schema, other_name }
     };
     Ok((outgoing.into_iter().map(link).collect(), incoming.into_iter().map(link).collect()))
 }
@@ -391,10 +383,7 @@ pub fn catalog_counts(conn: &mut AnyConnection) -> QueryResult<CatalogCounts> {
     let sources = sources::table.count().get_result(conn)?;
     let datasets = datasets::table.filter(datasets::status.eq(ACTIVE)).count().get_result(conn)?;
     let removed_datasets = datasets::table.filter(datasets::status.eq(REMOVED)).count().get_result(conn)?;
-    let columns = dataset_columns::table
-        .filter(dataset_columns::status.eq(ACTIVE))
-        .count()
-        .get_result(conn)?;
+    let columns = dataset_columns::table.filter(dataset_columns::status.eq(ACTIVE)).count().get_result(conn)?;
     Ok(CatalogCounts { sources, datasets, columns, removed_datasets })
 }
 
@@ -405,10 +394,7 @@ pub fn list_recently_changed_datasets(conn: &mut AnyConnection, limit: i64) -> Q
         .limit(limit)
         .select((Dataset::as_select(), sources::name))
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(dataset, source_name)| DatasetListItem { dataset, source_name })
-        .collect())
+    Ok(rows.into_iter().map(|(dataset, source_name)| DatasetListItem { dataset, source_name }).collect())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -457,14 +443,10 @@ pub fn apply_snapshot(
     let total = snapshot.datasets.len() as u64;
 
     // Datasets.
-    let existing: Vec<Dataset> = datasets::table
-        .filter(datasets::source_id.eq(source_id))
-        .select(Dataset::as_select())
-        .load(conn)?;
-    let mut by_name: HashMap<(String, String), Dataset> = existing
-        .into_iter()
-        .map(|d| ((d.schema_name.clone(), d.name.clone()), d))
-        .collect();
+    let existing: Vec<Dataset> =
+        datasets::table.filter(datasets::source_id.eq(source_id)).select(Dataset::as_select()).load(conn)?;
+    let mut by_name: HashMap<(String, String), Dataset> =
+        existing.into_iter().map(|d| ((d.schema_name.clone(), d.name.clone()), d)).collect();
     let mut new_datasets = Vec::new();
     for snap in &snapshot.datasets {
         match by_name.get(&(snap.schema.clone(), snap.name.clone())) {
@@ -509,14 +491,9 @@ pub fn apply_snapshot(
         dialect::insert_datasets(conn, chunk)?;
     }
     if !new_datasets.is_empty() {
-        let reloaded: Vec<Dataset> = datasets::table
-            .filter(datasets::source_id.eq(source_id))
-            .select(Dataset::as_select())
-            .load(conn)?;
-        by_name = reloaded
-            .into_iter()
-            .map(|d| ((d.schema_name.clone(), d.name.clone()), d))
-            .collect();
+        let reloaded: Vec<Dataset> =
+            datasets::table.filter(datasets::source_id.eq(source_id)).select(Dataset::as_select()).load(conn)?;
+        by_name = reloaded.into_iter().map(|d| ((d.schema_name.clone(), d.name.clone()), d)).collect();
     }
     let seen: std::collections::HashSet<(&str, &str)> =
         snapshot.datasets.iter().map(|d| (d.schema.as_str(), d.name.as_str())).collect();
@@ -528,23 +505,18 @@ pub fn apply_snapshot(
     changes.datasets_removed = vanished.len() as i64;
     for chunk in vanished.chunks(INSERT_CHUNK) {
         diesel::update(datasets::table.filter(datasets::id.eq_any(chunk)))
-            .set((
-                datasets::status.eq(REMOVED),
-                datasets::removed_at.eq(now),
-                datasets::updated_at.eq(now),
-            ))
+            .set((datasets::status.eq(REMOVED), datasets::removed_at.eq(now), datasets::updated_at.eq(now)))
             .execute(conn)?;
-        diesel::update(foreign_keys::table.filter(foreign_keys::from_dataset_id.eq_any(chunk).or(foreign_keys::to_dataset_id.eq_any(chunk))))
-            .set((foreign_keys::status.eq(REMOVED), foreign_keys::updated_at.eq(now)))
-            .execute(conn)?;
+        diesel::update(
+            foreign_keys::table
+                .filter(foreign_keys::from_dataset_id.eq_any(chunk).or(foreign_keys::to_dataset_id.eq_any(chunk))),
+        )
+        .set((foreign_keys::status.eq(REMOVED), foreign_keys::updated_at.eq(now)))
+        .execute(conn)?;
     }
-    diesel::update(
-        datasets::table
-            .filter(datasets::source_id.eq(source_id))
-            .filter(datasets::status.eq(ACTIVE)),
-    )
-    .set(datasets::last_crawled_at.eq(now))
-    .execute(conn)?;
+    diesel::update(datasets::table.filter(datasets::source_id.eq(source_id)).filter(datasets::status.eq(ACTIVE)))
+        .set(datasets::last_crawled_at.eq(now))
+        .execute(conn)?;
 
     // Columns.
     let existing_columns: Vec<DatasetColumn> = dataset_columns::table
@@ -556,10 +528,8 @@ pub fn apply_snapshot(
     for c in existing_columns {
         columns_by_dataset.entry(c.dataset_id).or_default().insert(c.name.clone(), c);
     }
-    let added: std::collections::HashSet<(&str, &str)> = new_datasets
-        .iter()
-        .map(|d| (d.schema_name.as_str(), d.name.as_str()))
-        .collect();
+    let added: std::collections::HashSet<(&str, &str)> =
+        new_datasets.iter().map(|d| (d.schema_name.as_str(), d.name.as_str())).collect();
     let mut new_columns = Vec::new();
     let mut touched_datasets: Vec<i64> = Vec::new();
     for (done, snap) in snapshot.datasets.iter().enumerate() {
@@ -608,11 +578,8 @@ pub fn apply_snapshot(
             }
         }
         let names: std::collections::HashSet<&str> = snap.columns.iter().map(|c| c.name.as_str()).collect();
-        let gone: Vec<i64> = current
-            .values()
-            .filter(|c| c.status == ACTIVE && !names.contains(c.name.as_str()))
-            .map(|c| c.id)
-            .collect();
+        let gone: Vec<i64> =
+            current.values().filter(|c| c.status == ACTIVE && !names.contains(c.name.as_str())).map(|c| c.id).collect();
         if !gone.is_empty() {
             diesel::update(dataset_columns::table.filter(dataset_columns::id.eq_any(&gone)))
                 .set((
@@ -643,14 +610,10 @@ pub fn apply_snapshot(
     }
 
     // Foreign keys.
-    let existing_fks: Vec<ForeignKey> = foreign_keys::table
-        .filter(foreign_keys::source_id.eq(source_id))
-        .select(ForeignKey::as_select())
-        .load(conn)?;
-    let mut fks_by_key: HashMap<(i64, String), ForeignKey> = existing_fks
-        .into_iter()
-        .map(|fk| ((fk.from_dataset_id, fk.name.clone()), fk))
-        .collect();
+    let existing_fks: Vec<ForeignKey> =
+        foreign_keys::table.filter(foreign_keys::source_id.eq(source_id)).select(ForeignKey::as_select()).load(conn)?;
+    let mut fks_by_key: HashMap<(i64, String), ForeignKey> =
+        existing_fks.into_iter().map(|fk| ((fk.from_dataset_id, fk.name.clone()), fk)).collect();
     let mut new_fks = Vec::new();
     let mut kept_fks = std::collections::HashSet::new();
     for fk in &snapshot.foreign_keys {
@@ -707,9 +670,7 @@ pub fn apply_snapshot(
             .execute(conn)?;
     }
 
-    diesel::update(sources::table.find(source_id))
-        .set(sources::last_crawled_at.eq(now))
-        .execute(conn)?;
+    diesel::update(sources::table.find(source_id)).set(sources::last_crawled_at.eq(now)).execute(conn)?;
     progress(total, total);
     Ok(changes)
 }

@@ -16,7 +16,7 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqli
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// A lock key that serialises migrations when several Custodian instances start at once.
-const MIGRATION_LOCK_KEY: i64 = 0x00c0_57d1_a9_0001;
+const MIGRATION_LOCK_KEY: i64 = 0x0000_c057_d1a9_0001;
 
 pub fn backend(conn: &AnyConnection) -> Backend {
     match conn {
@@ -52,12 +52,12 @@ pub fn run_migrations(conn: &mut AnyConnection) -> Result<Vec<String>, String> {
 /// Reverts every applied migration, newest first (tests and `custodian migrate --revert-all`).
 pub fn revert_all_migrations(conn: &mut AnyConnection) -> Result<Vec<String>, String> {
     let reverted = match conn {
-        AnyConnection::Postgres(c) => c
-            .revert_all_migrations(POSTGRES_MIGRATIONS)
-            .map(|v| v.iter().map(ToString::to_string).collect()),
-        AnyConnection::Sqlite(c) => c
-            .revert_all_migrations(SQLITE_MIGRATIONS)
-            .map(|v| v.iter().map(ToString::to_string).collect()),
+        AnyConnection::Postgres(c) => {
+            c.revert_all_migrations(POSTGRES_MIGRATIONS).map(|v| v.iter().map(ToString::to_string).collect())
+        }
+        AnyConnection::Sqlite(c) => {
+            c.revert_all_migrations(SQLITE_MIGRATIONS).map(|v| v.iter().map(ToString::to_string).collect())
+        }
     };
     reverted.map_err(|e| e.to_string())
 }
@@ -74,7 +74,10 @@ pub fn migration_status(conn: &mut AnyConnection) -> Result<Vec<(String, bool)>,
             c.applied_migrations().map_err(|e| e.to_string())?.iter().map(ToString::to_string).collect(),
         ),
         AnyConnection::Sqlite(c) => (
-            names(&MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS).map_err(|e| e.to_string())?),
+            names(
+                &MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS)
+                    .map_err(|e| e.to_string())?,
+            ),
             c.applied_migrations().map_err(|e| e.to_string())?.iter().map(ToString::to_string).collect(),
         ),
     };
@@ -100,9 +103,8 @@ where
 {
     let top_level = match conn {
         AnyConnection::Sqlite(c) => {
-            let depth = AnsiTransactionManager::transaction_manager_status_mut(c)
-                .transaction_depth()
-                .map_err(E::from)?;
+            let depth =
+                AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth().map_err(E::from)?;
             if depth.is_none() {
                 AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE").map_err(E::from)?;
                 true
@@ -235,11 +237,8 @@ pub fn push_text_match(q: &mut SqlBuilder, alias: &str, fields: &[&str], fts_tab
     q.push("(1 = 1");
     match q.backend() {
         Backend::Sqlite if !indexed.is_empty() => {
-            let expr = indexed
-                .iter()
-                .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
-                .collect::<Vec<_>>()
-                .join(" AND ");
+            let expr =
+                indexed.iter().map(|t| format!("\"{}\"", t.replace('"', "\"\""))).collect::<Vec<_>>().join(" AND ");
             q.push(&format!(" AND {alias}.id IN (SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH "));
             q.bind(Bind::Text(expr));
             q.push(")");

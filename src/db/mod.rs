@@ -25,6 +25,12 @@ pub enum AnyConnection {
     Sqlite(SqliteConnection),
 }
 
+/// The current UTC time as the catalog stores it (to the microsecond, which both backends keep).
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::SubsecRound;
+    chrono::Utc::now().naive_utc().trunc_subsecs(6)
+}
+
 /// Which backend a catalog URL names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CatalogUrl {
@@ -41,10 +47,7 @@ impl CatalogUrl {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(Self::Postgres(url.to_owned()));
         }
-        let path = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-            .unwrap_or(url);
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
         if path.is_empty() || path == ":memory:" || path.contains("mode=memory") {
             return Err(format!(
                 "catalog URL {url:?} is not usable: give a postgres:// URL or the path of an SQLite file"
@@ -119,9 +122,9 @@ impl ConnectionManager {
 
     pub fn establish(&self) -> Result<AnyConnection, r2d2::Error> {
         match &self.url {
-            CatalogUrl::Postgres(url) => PgConnection::establish(url)
-                .map(AnyConnection::Postgres)
-                .map_err(r2d2::Error::ConnectionError),
+            CatalogUrl::Postgres(url) => {
+                PgConnection::establish(url).map(AnyConnection::Postgres).map_err(r2d2::Error::ConnectionError)
+            }
             CatalogUrl::Sqlite(path) => {
                 let path = path.to_str().ok_or_else(|| {
                     r2d2::Error::ConnectionError(ConnectionError::InvalidConnectionUrl(
@@ -250,10 +253,7 @@ mod tests {
 
     #[test]
     fn catalog_urls_select_the_backend() {
-        assert_eq!(
-            CatalogUrl::parse("postgres://u@h/db").unwrap(),
-            CatalogUrl::Postgres("postgres://u@h/db".into())
-        );
+        assert_eq!(CatalogUrl::parse("postgres://u@h/db").unwrap(), CatalogUrl::Postgres("postgres://u@h/db".into()));
         assert_eq!(CatalogUrl::parse("sqlite://custodian.db").unwrap(), CatalogUrl::Sqlite("custodian.db".into()));
         assert_eq!(CatalogUrl::parse("sqlite:///tmp/c.db").unwrap(), CatalogUrl::Sqlite("/tmp/c.db".into()));
         assert_eq!(CatalogUrl::parse("data/c.db").unwrap(), CatalogUrl::Sqlite("data/c.db".into()));

@@ -139,7 +139,9 @@ pub fn search(conn: &mut AnyConnection, query: &SearchQuery, offset: i64, limit:
         page.dataset_total = q.build().get_result::<Count>(conn)?.n;
         if offset < page.dataset_total {
             let mut q = SqlBuilder::new(backend);
-            q.push("SELECT d.id, s.name AS source_name, d.schema_name, d.name, d.kind, d.description, d.source_comment");
+            q.push(
+                "SELECT d.id, s.name AS source_name, d.schema_name, d.name, d.kind, d.description, d.source_comment",
+            );
             push_dataset_filter(&mut q, query);
             push_rank(&mut q, "d", &phrase);
             q.push(" LIMIT ").bind(Bind::BigInt(limit)).push(" OFFSET ").bind(Bind::BigInt(offset));

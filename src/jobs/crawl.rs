@@ -1,11 +1,11 @@
 //! Crawling a source: read its target's schema and apply it to the catalog in one transaction.
 //! The CLI runs a crawl in the foreground; the web app queues one for the worker.
 
-use chrono::{NaiveDateTime, TimeDelta, Utc};
+use chrono::{NaiveDateTime, TimeDelta};
 
 use super::{BoardSink, ProgressBoard, ProgressSink};
 use crate::db::models::{CrawlRun, Source};
-use crate::db::{AnyConnection, Db, catalog, dialect};
+use crate::db::{AnyConnection, Db, catalog, dialect, now};
 use crate::targets::{ConnectionRef, ResolvedTarget, SourceKind, TargetError};
 
 /// A run still `running` after this long belongs to a process that died.
@@ -23,17 +23,11 @@ pub enum CrawlError {
     Pool(#[from] diesel::r2d2::PoolError),
 }
 
-pub fn now() -> NaiveDateTime {
-    Utc::now().naive_utc()
-}
-
 /// Whether a run blocks another crawl of its source (queued, or running and not stale).
 pub fn is_in_progress(run: &CrawlRun, now: NaiveDateTime) -> bool {
     match run.status.as_str() {
         "queued" => true,
-        "running" => run
-            .started_at
-            .is_none_or(|t| now - t < TimeDelta::minutes(STALE_AFTER_MINUTES)),
+        "running" => run.started_at.is_none_or(|t| now - t < TimeDelta::minutes(STALE_AFTER_MINUTES)),
         _ => false,
     }
 }
@@ -81,8 +75,14 @@ pub fn execute(db: &Db, run: &CrawlRun, progress: &mut dyn ProgressSink) -> Resu
     match &outcome {
         Ok(changes) => {
             catalog::finish_crawl_run(&mut conn, run.id, Ok(changes), now())?;
-            tracing::info!(run = run.id, source = run.source_id, added = changes.datasets_added,
-                changed = changes.datasets_changed, removed = changes.datasets_removed, "crawl finished");
+            tracing::info!(
+                run = run.id,
+                source = run.source_id,
+                added = changes.datasets_added,
+                changed = changes.datasets_changed,
+                removed = changes.datasets_removed,
+                "crawl finished"
+            );
         }
         Err(e) => {
             catalog::finish_crawl_run(&mut conn, run.id, Err(&e.to_string()), now())?;
@@ -103,7 +103,7 @@ fn crawl_source(db: &Db, run: &CrawlRun, progress: &mut dyn ProgressSink) -> Res
     progress.stage("saving to the catalog");
     progress.advance(0, snapshot.datasets.len() as u64);
     let mut conn = db.writer()?;
-    let changes = dialect::write_transaction(&mut *conn, |conn| {
+    let changes = dialect::write_transaction(&mut conn, |conn| {
         catalog::apply_snapshot(conn, source.id, &snapshot, now(), &mut |done, total| progress.advance(done, total))
     })?;
     Ok(changes)
@@ -111,7 +111,8 @@ fn crawl_source(db: &Db, run: &CrawlRun, progress: &mut dyn ProgressSink) -> Res
 
 /// The live target of a cataloged source.
 pub fn resolve(source: &Source) -> Result<ResolvedTarget, CrawlError> {
-    let kind = SourceKind::parse(&source.kind).ok_or_else(|| CrawlError::BadSource(format!("unknown kind {:?}", source.kind)))?;
+    let kind = SourceKind::parse(&source.kind)
+        .ok_or_else(|| CrawlError::BadSource(format!("unknown kind {:?}", source.kind)))?;
     let reference = ConnectionRef::from_parts(&source.connection_kind, &source.connection_ref)
         .ok_or_else(|| CrawlError::BadSource(format!("unknown connection kind {:?}", source.connection_kind)))?;
     Ok(ResolvedTarget::resolve(kind, &reference)?)

@@ -93,9 +93,8 @@ impl JobQueue {
 /// Starts the worker thread; returns the queue handle that wakes it.
 pub fn spawn_worker(db: Db, board: ProgressBoard) -> std::io::Result<(JobQueue, JoinHandle<()>)> {
     let (wake, rx) = mpsc::channel();
-    let handle = std::thread::Builder::new()
-        .name("custodian-worker".into())
-        .spawn(move || worker_loop(&db, &board, &rx))?;
+    let handle =
+        std::thread::Builder::new().name("custodian-worker".into()).spawn(move || worker_loop(&db, &board, &rx))?;
     Ok((JobQueue { wake }, handle))
 }
 

@@ -291,15 +291,17 @@ mod tests {
 
     #[test]
     fn resolved_targets_do_not_print_their_url() {
-        let target = ResolvedTarget::resolve(SourceKind::Postgres, &ConnectionRef::Url("postgres://u:secret@h/d".into()))
-            .unwrap();
+        let target =
+            ResolvedTarget::resolve(SourceKind::Postgres, &ConnectionRef::Url("postgres://u:secret@h/d".into()))
+                .unwrap();
         assert!(!format!("{target:?}").contains("secret"));
     }
 
     #[test]
     fn a_missing_variable_is_named() {
-        let err = ResolvedTarget::resolve(SourceKind::Postgres, &ConnectionRef::Env("CUSTODIAN_TEST_UNSET_VAR_42".into()))
-            .unwrap_err();
+        let err =
+            ResolvedTarget::resolve(SourceKind::Postgres, &ConnectionRef::Env("CUSTODIAN_TEST_UNSET_VAR_42".into()))
+                .unwrap_err();
         assert!(err.to_string().contains("CUSTODIAN_TEST_UNSET_VAR_42"));
     }
 }

@@ -93,7 +93,7 @@ struct ConstraintRow {
 /// Reads every table, view, materialized view and foreign table with columns, keys and comments.
 pub fn introspect(url: &str) -> Result<Snapshot, TargetError> {
     let mut conn = connect(url)?;
-    conn.transaction(|conn| read_snapshot(conn)).map_err(TargetError::from_query)
+    conn.transaction(read_snapshot).map_err(TargetError::from_query)
 }
 
 fn read_snapshot(conn: &mut PgConnection) -> QueryResult<Snapshot> {
@@ -191,7 +191,12 @@ fn assemble(relations: Vec<RelationRow>, columns: Vec<ColumnRow>, constraints: V
             continue;
         };
         match foreign_keys.last_mut() {
-            Some(fk) if k.position > 1 && fk.name == k.name && fk.from_schema == k.schema_name && fk.from_table == k.table_name => {
+            Some(fk)
+                if k.position > 1
+                    && fk.name == k.name
+                    && fk.from_schema == k.schema_name
+                    && fk.from_table == k.table_name =>
+            {
                 fk.from_columns.push(k.column_name);
                 fk.to_columns.push(ref_column);
             }
@@ -216,7 +221,10 @@ mod tests {
     #[test]
     fn connect_timeout_is_added_once() {
         assert_eq!(with_connect_timeout("postgres://h/db"), "postgres://h/db?connect_timeout=10");
-        assert_eq!(with_connect_timeout("postgres://h/db?sslmode=require"), "postgres://h/db?sslmode=require&connect_timeout=10");
+        assert_eq!(
+            with_connect_timeout("postgres://h/db?sslmode=require"),
+            "postgres://h/db?sslmode=require&connect_timeout=10"
+        );
         assert_eq!(with_connect_timeout("postgres://h/db?connect_timeout=3"), "postgres://h/db?connect_timeout=3");
     }
 }

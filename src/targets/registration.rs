@@ -27,8 +27,12 @@ pub fn validate_name(name: &str) -> Result<(), String> {
     if name.chars().count() > NAME_MAX {
         return Err(format!("At most {NAME_MAX} characters."));
     }
-    if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-')) || !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
-        return Err("Use letters, digits, '-' and '_', starting with a letter (it becomes part of qualified names).".into());
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+        || !name.starts_with(|c: char| c.is_ascii_alphabetic())
+    {
+        return Err(
+            "Use letters, digits, '-' and '_', starting with a letter (it becomes part of qualified names).".into()
+        );
     }
     Ok(())
 }
@@ -42,7 +46,12 @@ fn validate_env_name(var: &str) -> Result<(), String> {
 
 /// Checks a registration request. `url` and `url_env` are exclusive; with `url_env` the
 /// variable must be set (it tells the kind of database) unless `kind` is given.
-pub fn validate(name: &str, url: Option<&str>, url_env: Option<&str>, kind: Option<SourceKind>) -> Result<Registration, Problems> {
+pub fn validate(
+    name: &str,
+    url: Option<&str>,
+    url_env: Option<&str>,
+    kind: Option<SourceKind>,
+) -> Result<Registration, Problems> {
     let mut problems = Problems::new();
     let name = name.trim();
     if let Err(m) = validate_name(name) {
@@ -56,7 +65,10 @@ pub fn validate(name: &str, url: Option<&str>, url_env: Option<&str>, kind: Opti
             None
         }
         (None, None) => {
-            problems.push(("connection", "Give the database's URL or path, or the environment variable that holds it.".into()));
+            problems.push((
+                "connection",
+                "Give the database's URL or path, or the environment variable that holds it.".into(),
+            ));
             None
         }
         (Some(url), None) => match classify_url(url) {
@@ -75,7 +87,9 @@ pub fn validate(name: &str, url: Option<&str>, url_env: Option<&str>, kind: Opti
             Ok((SourceKind::Sqlite, false)) => {
                 let path = Path::new(sqlite_path(url));
                 match path.canonicalize() {
-                    Ok(abs) if abs.is_file() => Some((SourceKind::Sqlite, ConnectionRef::Url(abs.to_string_lossy().into_owned()))),
+                    Ok(abs) if abs.is_file() => {
+                        Some((SourceKind::Sqlite, ConnectionRef::Url(abs.to_string_lossy().into_owned())))
+                    }
                     _ => {
                         problems.push(("url", format!("There is no SQLite database file at {}.", path.display())));
                         None

@@ -102,7 +102,7 @@ struct CountRow {
 /// Reads every table and view of the file with columns, keys and row counts.
 pub fn introspect(path: &str) -> Result<Snapshot, TargetError> {
     let mut conn = connect_read_only(path)?;
-    conn.transaction(|conn| read_snapshot(conn)).map_err(TargetError::from_query)
+    conn.transaction(read_snapshot).map_err(TargetError::from_query)
 }
 
 fn read_snapshot(conn: &mut SqliteConnection) -> QueryResult<Snapshot> {
@@ -175,8 +175,10 @@ fn read_snapshot(conn: &mut SqliteConnection) -> QueryResult<Snapshot> {
         let to_column = match f.to_column {
             Some(c) => c,
             // A foreign key without target columns references the parent's primary key.
-            None => primary_key_column(&datasets, &index, &f.ref_table, foreign_key_position(&foreign_keys, &current, &key))
-                .unwrap_or_default(),
+            None => {
+                primary_key_column(&datasets, &index, &f.ref_table, foreign_key_position(&foreign_keys, &current, &key))
+                    .unwrap_or_default()
+            }
         };
         if current.as_ref() == Some(&key) {
             if let Some(fk) = foreign_keys.last_mut() {
@@ -204,14 +206,15 @@ fn read_snapshot(conn: &mut SqliteConnection) -> QueryResult<Snapshot> {
 }
 
 fn foreign_key_position(fks: &[SnapshotForeignKey], current: &Option<(String, i32)>, key: &(String, i32)) -> usize {
-    if current.as_ref() == Some(key) {
-        fks.last().map_or(0, |fk| fk.from_columns.len())
-    } else {
-        0
-    }
+    if current.as_ref() == Some(key) { fks.last().map_or(0, |fk| fk.from_columns.len()) } else { 0 }
 }
 
-fn primary_key_column(datasets: &[SnapshotDataset], index: &HashMap<String, usize>, table: &str, position: usize) -> Option<String> {
+fn primary_key_column(
+    datasets: &[SnapshotDataset],
+    index: &HashMap<String, usize>,
+    table: &str,
+    position: usize,
+) -> Option<String> {
     let dataset = &datasets[*index.get(table)?];
     dataset.columns.iter().filter(|c| c.is_primary_key).nth(position).map(|c| c.name.clone())
 }

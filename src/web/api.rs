@@ -9,7 +9,7 @@ use super::search::Params;
 use super::view::Pager;
 use super::{AppState, read, sources};
 use crate::db::catalog;
-use crate::db::models::{DatasetColumn, Dataset, Source};
+use crate::db::models::{Dataset, DatasetColumn, Source};
 use crate::db::search;
 use crate::error::AppError;
 
@@ -143,7 +143,8 @@ async fn list_datasets(state: web::Data<AppState>, query: web::Query<ListQuery>)
     let per_page = per_page(query.per_page, datasets::PER_PAGE)?;
     let page = query.page.unwrap_or(1);
     let (items, total) =
-        read(&state, move |conn| Ok(catalog::list_datasets(conn, &filter, Pager::offset(page, per_page), per_page)?)).await?;
+        read(&state, move |conn| Ok(catalog::list_datasets(conn, &filter, Pager::offset(page, per_page), per_page)?))
+            .await?;
     let items = items.into_iter().map(|i| dataset_json(i.dataset, i.source_name)).collect::<Vec<_>>();
     Ok(HttpResponse::Ok().json(Page { items, total, page, per_page }))
 }
@@ -250,7 +251,8 @@ async fn search_catalog(state: web::Data<AppState>, params: web::Query<Params>) 
     }
     let page = params.page.unwrap_or(1);
     let per_page = super::search::PER_PAGE;
-    let result = read(&state, move |conn| Ok(search::search(conn, &query, Pager::offset(page, per_page), per_page)?)).await?;
+    let result =
+        read(&state, move |conn| Ok(search::search(conn, &query, Pager::offset(page, per_page), per_page)?)).await?;
     let mut items: Vec<SearchHitJson> = result
         .datasets
         .into_iter()

@@ -12,9 +12,8 @@ use super::sources::{DESCRIPTION_MAX, OWNER_MAX};
 use super::view::{self, Pager};
 use super::{AppState, Layout, Section, read, render, render_status, see_other, write};
 use crate::db::catalog::{self, DatasetFilter, ForeignKeyLink};
-use crate::db::models::{DatasetColumn, Dataset, Source};
+use crate::db::models::{Dataset, DatasetColumn, Source};
 use crate::error::AppError;
-use crate::jobs::crawl;
 use crate::targets::DatasetKind;
 
 pub const PER_PAGE: i64 = 50;
@@ -245,7 +244,8 @@ pub struct DatasetDetail {
 }
 
 pub fn load_detail(conn: &mut crate::db::AnyConnection, id: i64) -> Result<DatasetDetail, AppError> {
-    let (dataset, source) = catalog::find_dataset(conn, id)?.ok_or_else(|| AppError::not_found(format!("Dataset {id}")))?;
+    let (dataset, source) =
+        catalog::find_dataset(conn, id)?.ok_or_else(|| AppError::not_found(format!("Dataset {id}")))?;
     let columns = catalog::list_columns(conn, id)?;
     let (outgoing, incoming) = catalog::foreign_keys_of(conn, id)?;
     Ok(DatasetDetail { dataset, source, columns, outgoing, incoming })
@@ -263,11 +263,12 @@ pub async fn show(state: web::Data<AppState>, id: web::Path<i64>) -> Result<Http
                 .filter(|l| catalog::parse_json_list(&l.foreign_key.from_columns).contains(&c.name))
                 .map(|l| (l.other_id, format!("{}.{}", l.other_schema, l.other_name)))
                 .collect();
-            let (description, description_from_source) = match (view::present(&c.description), view::present(&c.source_comment)) {
-                (Some(d), _) => (Some(d.to_owned()), false),
-                (None, Some(d)) => (Some(d.to_owned()), true),
-                (None, None) => (None, false),
-            };
+            let (description, description_from_source) =
+                match (view::present(&c.description), view::present(&c.source_comment)) {
+                    (Some(d), _) => (Some(d.to_owned()), false),
+                    (None, Some(d)) => (Some(d.to_owned()), true),
+                    (None, None) => (None, false),
+                };
             ColumnRow {
                 id: c.id,
                 ordinal: c.ordinal,
@@ -342,7 +343,11 @@ pub async fn edit_form(state: web::Data<AppState>, id: web::Path<i64>) -> Result
     })
 }
 
-pub async fn update(state: web::Data<AppState>, id: web::Path<i64>, form: web::Form<DetailsForm>) -> Result<HttpResponse, AppError> {
+pub async fn update(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: web::Form<DetailsForm>,
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let (dataset, source) = find(&state, id).await?;
     let mut errors = FieldErrors::default();
@@ -362,7 +367,7 @@ pub async fn update(state: web::Data<AppState>, id: web::Path<i64>, form: web::F
         );
     }
     write(&state, move |conn| {
-        catalog::update_dataset_details(conn, id, description.as_deref(), owner.as_deref(), crawl::now())?;
+        catalog::update_dataset_details(conn, id, description.as_deref(), owner.as_deref(), crate::db::now())?;
         Ok(())
     })
     .await?;
@@ -386,7 +391,8 @@ pub struct ColumnEditPage {
 
 async fn find_column(state: &AppState, id: i64, column_id: i64) -> Result<(Dataset, DatasetColumn), AppError> {
     read(state, move |conn| {
-        let (dataset, _) = catalog::find_dataset(conn, id)?.ok_or_else(|| AppError::not_found(format!("Dataset {id}")))?;
+        let (dataset, _) =
+            catalog::find_dataset(conn, id)?.ok_or_else(|| AppError::not_found(format!("Dataset {id}")))?;
         let column = catalog::find_column(conn, id, column_id)?
             .ok_or_else(|| AppError::not_found(format!("DatasetColumn {column_id} of dataset {id}")))?;
         Ok((dataset, column))
@@ -394,7 +400,10 @@ async fn find_column(state: &AppState, id: i64, column_id: i64) -> Result<(Datas
     .await
 }
 
-pub async fn column_edit_form(state: web::Data<AppState>, path: web::Path<(i64, i64)>) -> Result<HttpResponse, AppError> {
+pub async fn column_edit_form(
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, AppError> {
     let (id, column_id) = path.into_inner();
     let (dataset, column) = find_column(&state, id, column_id).await?;
     render(&ColumnEditPage {
@@ -428,7 +437,7 @@ pub async fn column_update(
         );
     }
     write(&state, move |conn| {
-        catalog::update_column_description(conn, column_id, description.as_deref(), crawl::now())?;
+        catalog::update_column_description(conn, column_id, description.as_deref(), crate::db::now())?;
         Ok(())
     })
     .await?;

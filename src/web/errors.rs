@@ -93,7 +93,8 @@ fn truncate(s: &str, max: usize) -> &str {
 
 /// Extractor configuration: failures become AppErrors with a helpful message.
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|_, _| AppError::NotFound("No such item: the address is not valid.".into()).into())
+    web::PathConfig::default()
+        .error_handler(|_, _| AppError::NotFound("No such item: the address is not valid.".into()).into())
 }
 
 pub fn query_config() -> web::QueryConfig {

@@ -54,7 +54,7 @@ where
     let db = state.db.clone();
     web::block(move || {
         let mut conn = db.writer()?;
-        dialect::write_transaction(&mut *conn, f)
+        dialect::write_transaction(&mut conn, f)
     })
     .await?
 }

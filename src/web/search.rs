@@ -40,9 +40,18 @@ impl Params {
             "" | "all" => (true, true),
             "datasets" => (true, false),
             "columns" => (false, true),
-            other => return Err(AppError::BadRequest(format!("Unknown result type {other:?}: use all, datasets or columns."))),
+            other => {
+                return Err(AppError::BadRequest(format!(
+                    "Unknown result type {other:?}: use all, datasets or columns."
+                )));
+            }
         };
-        Ok(SearchQuery { terms: SearchQuery::terms_of(text), source_id: self.source, include_datasets, include_columns })
+        Ok(SearchQuery {
+            terms: SearchQuery::terms_of(text),
+            source_id: self.source,
+            include_datasets,
+            include_columns,
+        })
     }
 }
 
@@ -122,7 +131,11 @@ pub async fn show(state: web::Data<AppState>, params: web::Query<Params>) -> Res
     } else {
         view::count(page.column_total)
     };
-    let mut layout = Layout::new(&state, if text.is_empty() { "Search".to_owned() } else { format!("Search: {text}") }, Section::Search);
+    let mut layout = Layout::new(
+        &state,
+        if text.is_empty() { "Search".to_owned() } else { format!("Search: {text}") },
+        Section::Search,
+    );
     layout.query = text.clone();
     render(&SearchView {
         layout,

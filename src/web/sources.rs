@@ -47,7 +47,8 @@ pub fn connection_display(source: &Source) -> String {
 }
 
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let (sources, counts) = read(&state, |conn| Ok((catalog::list_sources(conn)?, catalog::source_counts(conn)?))).await?;
+    let (sources, counts) =
+        read(&state, |conn| Ok((catalog::list_sources(conn)?, catalog::source_counts(conn)?))).await?;
     let sources = sources
         .into_iter()
         .map(|s| {
@@ -148,10 +149,12 @@ pub async fn show(state: web::Data<AppState>, id: web::Path<i64>) -> Result<Http
         Ok((source, counts, schemas, runs))
     })
     .await?;
-    let now = crawl::now();
+    let now = crate::db::now();
     let active = runs.iter().find(|r| crawl::is_in_progress(r, now)).cloned();
     let progress = active.as_ref().map(|run| match state.progress.get(run.id) {
-        Some(p) if p.total > 0 => format!("{}: {} of {} datasets", p.stage, view::count(p.done as i64), view::count(p.total as i64)),
+        Some(p) if p.total > 0 => {
+            format!("{}: {} of {} datasets", p.stage, view::count(p.done as i64), view::count(p.total as i64))
+        }
         Some(p) if !p.stage.is_empty() => format!("{}…", p.stage),
         _ => run_summary(run),
     });
@@ -205,7 +208,11 @@ impl NewPage {
 
 pub async fn new_form(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let form = SourceForm { crawl_now: Some("on".into()), ..Default::default() };
-    render(&NewPage { layout: Layout::new(&state, "Add a source", Section::Catalog), form, errors: FieldErrors::default() })
+    render(&NewPage {
+        layout: Layout::new(&state, "Add a source", Section::Catalog),
+        form,
+        errors: FieldErrors::default(),
+    })
 }
 
 pub async fn create(state: web::Data<AppState>, form: web::Form<SourceForm>) -> Result<HttpResponse, AppError> {
@@ -233,7 +240,7 @@ pub async fn create(state: web::Data<AppState>, form: web::Form<SourceForm>) -> 
         if catalog::find_source_by_name(conn, &registration.name)?.is_some() {
             return Ok(None);
         }
-        let now = crawl::now();
+        let now = crate::db::now();
         let source = catalog::insert_source(
             conn,
             &NewSource {
@@ -306,7 +313,11 @@ pub async fn edit_form(state: web::Data<AppState>, id: web::Path<i64>) -> Result
     })
 }
 
-pub async fn update(state: web::Data<AppState>, id: web::Path<i64>, form: web::Form<DetailsForm>) -> Result<HttpResponse, AppError> {
+pub async fn update(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: web::Form<DetailsForm>,
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let mut errors = FieldErrors::default();
     let description = forms::optional_text(&mut errors, "description", form.description.as_deref(), DESCRIPTION_MAX);
@@ -328,7 +339,7 @@ pub async fn update(state: web::Data<AppState>, id: web::Path<i64>, form: web::F
         );
     }
     write(&state, move |conn| {
-        catalog::update_source_details(conn, id, description.as_deref(), owner.as_deref(), crawl::now())?;
+        catalog::update_source_details(conn, id, description.as_deref(), owner.as_deref(), crate::db::now())?;
         Ok(())
     })
     .await?;

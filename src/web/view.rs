@@ -11,7 +11,7 @@ pub fn count(n: i64) -> String {
         out.push('-');
     }
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -38,7 +38,7 @@ pub fn relative_to(t: &NaiveDateTime, now: &NaiveDateTime) -> String {
     let secs = (*now - *t).num_seconds();
     let (n, unit) = match secs.abs() {
         s if s < 45 => return "just now".to_owned(),
-        s if s < 90 * 60 => ((s + 30) / 60, "minute"),
+        s if s < 45 * 60 => ((s + 30) / 60, "minute"),
         s if s < 36 * 3600 => ((s + 1800) / 3600, "hour"),
         s if s < 45 * 86400 => ((s + 43200) / 86400, "day"),
         s if s < 550 * 86400 => ((s + 15 * 86400) / (30 * 86400), "month"),
@@ -69,11 +69,7 @@ impl Pager {
     /// `base_query` is the list's query string without `page` (already URL-encoded).
     pub fn new(path: &str, base_query: &str, page: i64, per_page: i64, total: i64, capped: bool) -> Self {
         let link = |p: i64| {
-            if base_query.is_empty() {
-                format!("{path}?page={p}")
-            } else {
-                format!("{path}?{base_query}&page={p}")
-            }
+            if base_query.is_empty() { format!("{path}?page={p}") } else { format!("{path}?{base_query}&page={p}") }
         };
         let last_page = ((total + per_page - 1) / per_page).max(1);
         Self {
