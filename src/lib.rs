@@ -15,7 +15,8 @@ pub mod web;
 
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::http::Method;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{DefaultHeaders, Next, from_fn};
 use actix_web::{App, web as aweb};
@@ -55,6 +56,23 @@ pub fn app(
                 .add(("X-Frame-Options", "DENY")),
         )
         .wrap(from_fn(log_request))
+        .wrap(from_fn(answer_head))
+}
+
+/// HEAD is answered like GET, without the body.
+async fn answer_head(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let is_head = req.method() == Method::HEAD;
+    if is_head {
+        req.head_mut().method = Method::GET;
+    }
+    let res = next.call(req).await?;
+    if is_head {
+        return Ok(res.map_body(|_, _| BoxBody::new(())));
+    }
+    Ok(res.map_into_boxed_body())
 }
 
 /// One log line per request: method, route path, status and time taken. Query strings are left

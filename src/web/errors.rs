@@ -64,10 +64,10 @@ fn html_body(req: &HttpRequest, status: u16, message: String) -> String {
         _ => "Error",
     };
     let layout = match req.app_data::<web::Data<AppState>>() {
-        Some(state) => Layout::new(state, heading, Section::Home),
+        Some(state) => Layout::new(state, heading, Section::None),
         None => Layout {
             title: heading.to_owned(),
-            section: Section::Home,
+            section: Section::None,
             query: String::new(),
             assets: super::assets::prefix(),
             demo: false,

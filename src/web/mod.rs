@@ -81,7 +81,10 @@ pub fn see_other(location: &str) -> HttpResponse {
 pub enum Section {
     Home,
     Catalog,
+    Sources,
     Search,
+    /// Pages outside the navigation (errors).
+    None,
 }
 
 /// What the layout around every page needs.
@@ -116,7 +119,9 @@ impl Layout {
         let current = match self.section {
             Section::Home => "home",
             Section::Catalog => "catalog",
+            Section::Sources => "sources",
             Section::Search => "search",
+            Section::None => "",
         };
         current == name
     }

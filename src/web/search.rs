@@ -127,9 +127,9 @@ pub async fn show(state: web::Data<AppState>, params: web::Query<Params>) -> Res
     }
     let pager = Pager::new("/search", &base, page_number, PER_PAGE, page.total(), page.columns_capped);
     let column_total = if page.columns_capped {
-        format!("more than {}", view::count(page.column_total))
+        format!("more than {} columns", view::count(page.column_total))
     } else {
-        view::count(page.column_total)
+        view::plural(page.column_total, "column", "columns")
     };
     let mut layout = Layout::new(
         &state,
@@ -139,7 +139,7 @@ pub async fn show(state: web::Data<AppState>, params: web::Query<Params>) -> Res
     layout.query = text.clone();
     render(&SearchView {
         layout,
-        dataset_total: view::count(page.dataset_total),
+        dataset_total: view::plural(page.dataset_total, "dataset", "datasets"),
         column_total,
         hits: hits(page, &terms),
         pager,

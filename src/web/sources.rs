@@ -64,7 +64,7 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, AppError> 
             }
         })
         .collect();
-    render(&ListPage { layout: Layout::new(&state, "Sources", Section::Catalog), sources })
+    render(&ListPage { layout: Layout::new(&state, "Sources", Section::Sources), sources })
 }
 
 /// One crawl run, ready to show.
@@ -158,7 +158,7 @@ pub async fn show(state: web::Data<AppState>, id: web::Path<i64>) -> Result<Http
         Some(p) if !p.stage.is_empty() => format!("{}…", p.stage),
         _ => run_summary(run),
     });
-    let mut layout = Layout::new(&state, format!("Source {}", source.name), Section::Catalog);
+    let mut layout = Layout::new(&state, format!("Source {}", source.name), Section::Sources);
     if active.is_some() {
         layout.refresh = Some(2);
     }
@@ -209,7 +209,7 @@ impl NewPage {
 pub async fn new_form(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let form = SourceForm { crawl_now: Some("on".into()), ..Default::default() };
     render(&NewPage {
-        layout: Layout::new(&state, "Add a source", Section::Catalog),
+        layout: Layout::new(&state, "Add a source", Section::Sources),
         form,
         errors: FieldErrors::default(),
     })
@@ -278,7 +278,7 @@ pub async fn create(state: web::Data<AppState>, form: web::Form<SourceForm>) -> 
 fn invalid(state: &AppState, form: SourceForm, errors: FieldErrors) -> Result<HttpResponse, AppError> {
     render_status(
         StatusCode::UNPROCESSABLE_ENTITY,
-        &NewPage { layout: Layout::new(state, "Add a source", Section::Catalog), form, errors },
+        &NewPage { layout: Layout::new(state, "Add a source", Section::Sources), form, errors },
     )
 }
 
@@ -305,7 +305,7 @@ pub async fn edit_form(state: web::Data<AppState>, id: web::Path<i64>) -> Result
     })
     .await?;
     render(&EditPage {
-        layout: Layout::new(&state, format!("Edit {}", source.name), Section::Catalog),
+        layout: Layout::new(&state, format!("Edit {}", source.name), Section::Sources),
         description: source.description.clone().unwrap_or_default(),
         owner: source.owner.clone().unwrap_or_default(),
         source,
@@ -330,7 +330,7 @@ pub async fn update(
         return render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &EditPage {
-                layout: Layout::new(&state, format!("Edit {}", source.name), Section::Catalog),
+                layout: Layout::new(&state, format!("Edit {}", source.name), Section::Sources),
                 description: form.description.clone().unwrap_or_default(),
                 owner: form.owner.clone().unwrap_or_default(),
                 source,

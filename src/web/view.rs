@@ -19,6 +19,11 @@ pub fn count(n: i64) -> String {
     out
 }
 
+/// "1 dataset", "12,431 datasets".
+pub fn plural(n: i64, one: &str, many: &str) -> String {
+    format!("{} {}", count(n), if n == 1 { one } else { many })
+}
+
 /// A UTC time with its offset, as pages show times.
 pub fn time(t: &NaiveDateTime) -> String {
     t.format("%Y-%m-%d %H:%M UTC+00:00").to_string()

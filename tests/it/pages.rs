@@ -299,3 +299,13 @@ async fn editing_descriptions_and_owners_validates_and_persists() {
         assert_eq!(wrong.status, StatusCode::NOT_FOUND);
     }
 }
+
+#[actix_web::test]
+async fn head_requests_are_answered_without_a_body() {
+    let app = TestApp::new(crate::support::TestCatalog::sqlite());
+    let res = app.send(actix_web::test::TestRequest::default().method(actix_web::http::Method::HEAD).uri("/")).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(res.body.is_empty());
+    let missing = app.send(actix_web::test::TestRequest::default().method(actix_web::http::Method::HEAD).uri("/nope")).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}

@@ -74,7 +74,7 @@ async fn search_matches_descriptions_and_highlights_them() {
         let res = app.get("/search?q=Email").await;
         assert_contains(&res.body, "<mark>email</mark>_verified");
         assert_contains(&res.body, "shop.main.customers");
-        assert_contains(&res.body, "1 datasets and 3 columns match");
+        assert_contains(&res.body, "1 dataset and 3 columns match");
 
         let empty = app.get("/search").await;
         assert_eq!(empty.status, StatusCode::OK);

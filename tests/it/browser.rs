@@ -1,0 +1,136 @@
+//! End-to-end in headless Chromium (Debian's `chromium` and `chromedriver`): the served demo's
+//! home page, a search for a column, and the dataset page opened from the result.
+//!
+//! Skipped (with a message) when chromedriver is not installed, unless
+//! `CUSTODIAN_TEST_REQUIRE_BROWSER=1`, as in CI, makes that a failure.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+
+use crate::support::TestCatalog;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+struct Driver {
+    child: Child,
+    port: u16,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+/// Starts chromedriver, or returns None when the browser is not installed and not required.
+fn start_driver() -> Option<Driver> {
+    let installed = std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists();
+    if !installed {
+        assert!(
+            std::env::var("CUSTODIAN_TEST_REQUIRE_BROWSER").as_deref() != Ok("1"),
+            "CUSTODIAN_TEST_REQUIRE_BROWSER=1 but {CHROMEDRIVER} or {CHROMIUM} is missing (apt-get install chromium chromium-driver)"
+        );
+        eprintln!("browser test skipped: install chromium and chromium-driver to run it");
+        return None;
+    }
+    let port = free_port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(Driver { child, port, _profile: tempfile::tempdir().expect("profile dir") })
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1366,900",
+                format!("--user-data-dir={}", driver._profile.path().display()),
+            ],
+        }),
+    );
+    ClientBuilder::new(HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("open a browser session")
+}
+
+#[actix_web::test]
+async fn a_newcomer_searches_the_demo_and_opens_a_dataset() {
+    let Some(driver) = start_driver() else {
+        return;
+    };
+    let catalog = TestCatalog::sqlite();
+    let data = tempfile::tempdir().expect("demo dir");
+    let mut config = catalog.config();
+    config.demo = true;
+    let db = custodian::commands::demo::prepare(&config, data.path(), false).expect("prepare the demo");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let state = custodian::commands::serve::state(config, db).expect("state");
+    let server = custodian::commands::serve::server(state, listener, 1).expect("server");
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+
+    let client = browser(&driver).await;
+    let result = async {
+        client.goto(&format!("{base}/")).await?;
+        let title = client.title().await?;
+        assert!(title.starts_with("Home"), "title: {title}");
+        let datasets = client.find(Locator::Css(".stats li:nth-child(2) .stat-number")).await?.text().await?;
+        assert!(datasets.replace(',', "").parse::<u32>().is_ok_and(|n| n >= 9), "datasets on the home page: {datasets}");
+
+        let search = client.find(Locator::Id("site-search")).await?;
+        search.send_keys("phone").await?;
+        client.find(Locator::Css(".search-box button")).await?.click().await?;
+        client.wait().for_element(Locator::Css("ol.results")).await?;
+        assert!(client.current_url().await?.as_str().contains("/search?q=phone"));
+        let marks = client.find_all(Locator::Css("ol.results mark")).await?;
+        assert!(!marks.is_empty(), "no highlighted match");
+
+        let hit = client.find(Locator::Css("ol.results a.result-name[href*='#column-']")).await?;
+        let column = hit.text().await?;
+        let path = client.find(Locator::Css("ol.results a.result-name[href*='#column-'] ~ .kind")).await?.text().await?;
+        assert_eq!(path, "column");
+        hit.click().await?;
+        client.wait().for_element(Locator::Css("table.columns-table")).await?;
+        let url = client.current_url().await?;
+        assert!(url.path().starts_with("/datasets/"), "landed on {url}");
+        let fragment = url.fragment().unwrap_or_default().to_owned();
+        let row = client.find(Locator::Id(&fragment)).await?;
+        let row_text = row.text().await?;
+        assert!(row_text.contains(&column), "row {fragment} shows {row_text:?}, not {column:?}");
+        let heading = client.find(Locator::Css("main h1")).await?.text().await?;
+        assert!(!heading.is_empty());
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = client.close().await;
+    handle.stop(false).await;
+    result.expect("browser flow");
+}
