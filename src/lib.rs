@@ -1,1 +1,2 @@
 //! Custodian: a governance and lineage catalog.
+pub mod demo;
