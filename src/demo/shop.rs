@@ -555,13 +555,15 @@ impl Clock {
         }
     }
 
-    /// Latest representable row time.
-    fn last(&self) -> NaiveDateTime {
-        self.end - TimeDelta::seconds(1)
-    }
-
-    fn clamp(&self, t: NaiveDateTime) -> NaiveDateTime {
-        t.min(self.last())
+    /// `from + delay`, or a moment between `from` and the end when that would lie in the
+    /// future, so recent rows do not pile up on the last second.
+    fn after(&self, rng: &mut Rng, from: NaiveDateTime, delay: TimeDelta) -> NaiveDateTime {
+        let t = from + delay;
+        if t < self.end {
+            t
+        } else {
+            moment_between(rng, from, self.end)
+        }
     }
 
     fn days_ago(&self, t: NaiveDateTime) -> i64 {
@@ -647,7 +649,8 @@ impl Shop {
                 .map(|n| {
                     if n == 0 && rng.chance(600) {
                         // Most accounts are opened at checkout.
-                        clock.clamp(customer.created_at + seconds(rng, 60, 1800))
+                        let delay = seconds(rng, 60, 1800);
+                        clock.after(rng, customer.created_at, delay)
                     } else {
                         moment_between(rng, customer.created_at, clock.end)
                     }
@@ -775,7 +778,7 @@ impl Shop {
                     seconds(rng, 5, 300)
                 }
             };
-            payment.paid_at = clock.clamp(order.ordered_at + delay);
+            payment.paid_at = clock.after(rng, order.ordered_at, delay);
             order.payment = Some(self.payments.len());
             self.payments.push(payment);
         }
@@ -789,11 +792,8 @@ impl Shop {
             let ticket = if !self.orders.is_empty() && roll < 620 {
                 let order = rng.index(self.orders.len());
                 let ordered_at = self.orders[order].ordered_at;
-                let opened_at = if ordered_at + TimeDelta::hours(1) < clock.end {
-                    clock.clamp(ordered_at + seconds(rng, 3600, 20 * 86_400))
-                } else {
-                    moment_between(rng, ordered_at, clock.end)
-                };
+                let delay = seconds(rng, 3600, 20 * 86_400);
+                let opened_at = clock.after(rng, ordered_at, delay);
                 self.customer_ticket(
                     rng,
                     ids,
@@ -940,7 +940,8 @@ impl Shop {
             let (subscribed_at, customer_id, email) = match source {
                 "checkout" => {
                     let at = first_order[index].unwrap_or_else(|| {
-                        clock.clamp(customer.created_at + seconds(rng, 30, 600))
+                        let delay = seconds(rng, 30, 600);
+                        clock.after(rng, customer.created_at, delay)
                     });
                     (at, Some(customer.id), customer.email.clone())
                 }
@@ -1030,9 +1031,9 @@ impl Shop {
         // Checkout sessions that end in the order confirmation.
         for order in &self.orders {
             let p = if order.ordered_at >= window_start {
-                700
+                350
             } else {
-                50
+                30
             };
             if events.len() >= target || !rng.chance(p) {
                 continue;
@@ -1080,7 +1081,8 @@ impl Shop {
             {
                 continue;
             }
-            let at = clock.clamp(subscription.subscribed_at + seconds(rng, 30, 3600));
+            let delay = seconds(rng, 30, 3600);
+            let at = clock.after(rng, subscription.subscribed_at, delay);
             let device = (ip_address(rng), rng.weighted(data::USER_AGENTS));
             let path = format!(
                 "/newsletter/confirm?email={}&token={}",
@@ -1093,8 +1095,8 @@ impl Shop {
 
         // Everything else is browsing, logged in or not.
         while events.len() < target {
-            let logged_in = !self.customers.is_empty() && rng.chance(550);
-            let reused = !self.customers.is_empty() && rng.chance(300);
+            let logged_in = !self.customers.is_empty() && rng.chance(450);
+            let reused = !self.customers.is_empty() && rng.chance(250);
             let (customer_id, device, not_before) = if logged_in || reused {
                 let c = &self.customers[rng.index(self.customers.len())];
                 let device = c
@@ -1172,8 +1174,12 @@ fn customers(rng: &mut Rng, ids: &mut Identities, count: usize, clock: &Clock) -
                     last_name = format!("{last_name} {second}");
                 }
             }
-            // Sign-ups grow over time: the later of two uniform days favours recent ones.
-            let day = rng.below(history_days).max(rng.below(history_days)) as i64;
+            // Sign-ups grow over time: half uniform, half the later of two uniform days.
+            let day = if rng.chance(500) {
+                rng.below(history_days)
+            } else {
+                rng.below(history_days).max(rng.below(history_days))
+            } as i64;
             let created_at = clock.start + TimeDelta::days(day) + time_of_day(rng);
             let (youngest, oldest) = rng.weighted(&[
                 ((18i64, 24i64), 12),
@@ -1881,5 +1887,490 @@ impl Shop {
             }),
         )?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use chrono::NaiveDate;
+    use diesel::prelude::*;
+    use diesel::sql_types::{BigInt, Nullable, Text};
+
+    use super::{SHOP_TABLES, create_shop_database};
+    use crate::demo::data::{iban_is_valid, iban_length, is_reserved_example_domain};
+    use crate::demo::{ShopOptions, ShopSummary};
+
+    #[derive(QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = Nullable<Text>)]
+        line: Option<String>,
+    }
+
+    #[derive(QueryableByName)]
+    struct Number {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+
+    const AS_OF: &str = "2025-06-15";
+    const END: &str = "2025-06-15 00:00:00";
+
+    fn options(customers: usize, seed: u64) -> ShopOptions {
+        ShopOptions {
+            customers,
+            as_of: NaiveDate::parse_from_str(AS_OF, "%Y-%m-%d").unwrap(),
+            seed,
+        }
+    }
+
+    fn create(
+        dir: &tempfile::TempDir,
+        name: &str,
+        options: &ShopOptions,
+    ) -> (SqliteConnection, ShopSummary) {
+        let path = dir.path().join(name);
+        let summary = create_shop_database(&path, options).unwrap();
+        let conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        (conn, summary)
+    }
+
+    fn count(conn: &mut SqliteConnection, sql: &str) -> i64 {
+        diesel::sql_query(sql)
+            .get_result::<Number>(conn)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .n
+    }
+
+    fn lines(conn: &mut SqliteConnection, sql: &str) -> Vec<Option<String>> {
+        diesel::sql_query(sql)
+            .load::<Line>(conn)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .into_iter()
+            .map(|l| l.line)
+            .collect()
+    }
+
+    fn values(conn: &mut SqliteConnection, sql: &str) -> Vec<String> {
+        lines(conn, sql).into_iter().flatten().collect()
+    }
+
+    fn values_n(conn: &mut SqliteConnection, sql: &str) -> Vec<i64> {
+        diesel::sql_query(sql)
+            .load::<Number>(conn)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .into_iter()
+            .map(|r| r.n)
+            .collect()
+    }
+
+    /// Every row of every table, columns quoted by SQLite itself, ordered by id.
+    fn dump(conn: &mut SqliteConnection) -> Vec<String> {
+        let mut out = Vec::new();
+        for table in SHOP_TABLES {
+            let columns: Vec<String> =
+                diesel::sql_query("SELECT name AS line FROM pragma_table_info(?) ORDER BY cid")
+                    .bind::<Text, _>(*table)
+                    .load::<Line>(conn)
+                    .unwrap()
+                    .into_iter()
+                    .filter_map(|l| l.line)
+                    .collect();
+            assert!(!columns.is_empty(), "{table} has no columns");
+            let expr = columns
+                .iter()
+                .map(|c| format!("quote({c})"))
+                .collect::<Vec<_>>()
+                .join(" || '|' || ");
+            out.push(format!("-- {table}"));
+            out.extend(values(
+                conn,
+                &format!("SELECT {expr} AS line FROM {table} ORDER BY id"),
+            ));
+        }
+        out
+    }
+
+    fn is_e164(phone: &str) -> bool {
+        let b = phone.as_bytes();
+        (9..=16).contains(&b.len())
+            && b[0] == b'+'
+            && (b'1'..=b'9').contains(&b[1])
+            && b[2..].iter().all(u8::is_ascii_digit)
+    }
+
+    fn has_example_domain(email: &str) -> bool {
+        match email.rsplit_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty() && is_reserved_example_domain(&domain.to_lowercase())
+            }
+            None => false,
+        }
+    }
+
+    #[test]
+    fn default_size_shop_is_complete_and_consistent() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = options(1500, 7);
+        let (mut conn, summary) = create(&dir, "shop.db", &opts);
+
+        // Summary: every table, in order, with its real row count.
+        let names: Vec<&str> = summary.tables.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(names, SHOP_TABLES);
+        for (table, rows) in &summary.tables {
+            assert_eq!(
+                *rows as i64,
+                count(&mut conn, &format!("SELECT COUNT(*) AS n FROM {table}")),
+                "{table}"
+            );
+        }
+        let rows = |t: &str| summary.rows(t).unwrap() as f64;
+        assert_eq!(rows("customers"), 1500.0);
+        assert_eq!(rows("products"), 120.0);
+        assert_eq!(rows("web_events"), 15_000.0);
+        assert_eq!(rows("support_tickets"), 600.0);
+        let per_customer = |t: &str| rows(t) / 1500.0;
+        assert!(
+            (2.2..=2.8).contains(&per_customer("orders")),
+            "orders {}",
+            rows("orders")
+        );
+        assert!((1.5..=2.2).contains(&(rows("order_items") / rows("orders"))));
+        assert!((0.85..=1.0).contains(&(rows("payments") / rows("orders"))));
+        assert!((1.0..=1.8).contains(&per_customer("addresses")));
+        assert!((0.4..=0.8).contains(&per_customer("newsletter_subscriptions")));
+        assert!((25_000.0..=40_000.0).contains(&(summary.total_rows() as f64)));
+
+        // Keys: declared, and holding.
+        assert_eq!(
+            count(
+                &mut conn,
+                "SELECT COUNT(*) AS n FROM pragma_foreign_key_check"
+            ),
+            0
+        );
+        for (table, fks) in [
+            ("addresses", 1),
+            ("orders", 2),
+            ("order_items", 2),
+            ("payments", 1),
+            ("support_tickets", 1),
+            ("newsletter_subscriptions", 1),
+            ("web_events", 1),
+        ] {
+            let sql = format!("SELECT COUNT(*) AS n FROM pragma_foreign_key_list('{table}')");
+            assert_eq!(count(&mut conn, &sql), fks, "{table}");
+        }
+        assert_eq!(
+            count(&mut conn, "SELECT COUNT(*) AS n FROM customer_order_totals"),
+            1500
+        );
+
+        // Money: totals are the sum of their items, payments pay the total.
+        let bad_totals = "SELECT COUNT(*) AS n FROM orders o WHERE o.total_cents <> \
+            (SELECT COALESCE(SUM(quantity * unit_price_cents), -1) FROM order_items WHERE order_id = o.id)";
+        assert_eq!(count(&mut conn, bad_totals), 0);
+        let bad_amounts = "SELECT COUNT(*) AS n FROM payments p JOIN orders o ON o.id = p.order_id \
+            WHERE p.amount_cents <> o.total_cents";
+        assert_eq!(count(&mut conn, bad_amounts), 0);
+        let duplicate_payments = "SELECT COUNT(*) AS n FROM \
+            (SELECT order_id FROM payments GROUP BY order_id HAVING COUNT(*) > 1)";
+        assert_eq!(count(&mut conn, duplicate_payments), 0);
+
+        // Time: created_at <= ordered_at <= paid_at, nothing at or after as_of.
+        let out_of_order = "SELECT COUNT(*) AS n FROM orders o JOIN customers c ON c.id = o.customer_id \
+            LEFT JOIN payments p ON p.order_id = o.id \
+            WHERE o.ordered_at < c.created_at OR p.paid_at < o.ordered_at";
+        assert_eq!(count(&mut conn, out_of_order), 0);
+        for (table, column) in [
+            ("customers", "created_at"),
+            ("orders", "ordered_at"),
+            ("payments", "paid_at"),
+            ("support_tickets", "opened_at"),
+            ("support_tickets", "closed_at"),
+            ("newsletter_subscriptions", "subscribed_at"),
+            ("newsletter_subscriptions", "unsubscribed_at"),
+            ("web_events", "occurred_at"),
+        ] {
+            let sql = format!("SELECT COUNT(*) AS n FROM {table} WHERE {column} >= '{END}'");
+            assert_eq!(count(&mut conn, &sql), 0, "{table}.{column}");
+        }
+        assert_eq!(
+            count(
+                &mut conn,
+                "SELECT COUNT(*) AS n FROM support_tickets WHERE closed_at < opened_at"
+            ),
+            0
+        );
+        assert_eq!(
+            count(
+                &mut conn,
+                "SELECT COUNT(*) AS n FROM newsletter_subscriptions WHERE unsubscribed_at <= subscribed_at"
+            ),
+            0
+        );
+        // Retention demos need old rows: customers and orders past two years, events past 90 days.
+        assert!(
+            count(
+                &mut conn,
+                "SELECT COUNT(*) AS n FROM orders WHERE ordered_at < '2023-06-15'"
+            ) > 100
+        );
+        assert!(
+            count(
+                &mut conn,
+                "SELECT COUNT(*) AS n FROM customers WHERE created_at < '2022-01-01'"
+            ) > 0
+        );
+        let recent_events = count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM web_events WHERE occurred_at >= '2024-05-11'",
+        );
+        assert!(
+            recent_events > 15_000 * 7 / 10 && recent_events < 15_000,
+            "{recent_events}"
+        );
+        assert!(
+            count(
+                &mut conn,
+                "SELECT COUNT(*) AS n FROM web_events WHERE occurred_at < '2025-03-17'"
+            ) > 5000
+        );
+        let dob = values(
+            &mut conn,
+            "SELECT MAX(date_of_birth) AS line FROM customers",
+        );
+        assert!(
+            dob[0].as_str() < "2007-06-15",
+            "customers are adults: {dob:?}"
+        );
+
+        // Personal data formats.
+        let phones = values(
+            &mut conn,
+            "SELECT phone AS line FROM customers WHERE phone IS NOT NULL",
+        );
+        assert!(phones.len() > 1200);
+        assert!(
+            phones.iter().all(|p| is_e164(p)),
+            "{:?}",
+            phones.iter().find(|p| !is_e164(p))
+        );
+        let phone_country_mismatch = "SELECT COUNT(*) AS n FROM customers WHERE phone IS NOT NULL AND NOT ( \
+            (country = 'DE' AND phone LIKE '+49%') OR (country = 'AT' AND phone LIKE '+43%') OR \
+            (country = 'FR' AND phone LIKE '+33%') OR (country = 'NL' AND phone LIKE '+31%') OR \
+            (country = 'ES' AND phone LIKE '+34%') OR (country = 'IT' AND phone LIKE '+39%') OR \
+            (country = 'PT' AND phone LIKE '+351%') OR (country = 'GB' AND phone LIKE '+44%') OR \
+            (country = 'IE' AND phone LIKE '+353%') OR (country = 'PL' AND phone LIKE '+48%') OR \
+            (country = 'SE' AND phone LIKE '+46%'))";
+        assert_eq!(count(&mut conn, phone_country_mismatch), 0);
+        assert_eq!(
+            count(
+                &mut conn,
+                "SELECT COUNT(DISTINCT phone) AS n FROM customers"
+            ),
+            phones.len() as i64
+        );
+
+        let customer_emails = values(&mut conn, "SELECT email AS line FROM customers");
+        assert!(
+            customer_emails
+                .iter()
+                .all(|e| has_example_domain(e) && *e == e.to_lowercase())
+        );
+        let other_emails = values(
+            &mut conn,
+            "SELECT email AS line FROM newsletter_subscriptions UNION ALL \
+             SELECT payer_email FROM payments WHERE payer_email IS NOT NULL",
+        );
+        assert!(
+            other_emails.iter().all(|e| has_example_domain(e)),
+            "{:?}",
+            other_emails.iter().find(|e| !has_example_domain(e))
+        );
+        // Erasure must normalise: some subscriptions differ from the customer's address only in case,
+        // and some of those are not linked by customer_id at all.
+        let case_only = "SELECT COUNT(*) AS n FROM newsletter_subscriptions s JOIN customers c \
+            ON lower(s.email) = c.email WHERE s.email <> c.email";
+        assert!(count(&mut conn, case_only) > 10);
+        let unlinked = "SELECT COUNT(*) AS n FROM newsletter_subscriptions s JOIN customers c \
+            ON lower(s.email) = c.email WHERE s.customer_id IS NULL";
+        assert!(count(&mut conn, unlinked) > 5);
+        assert!(
+            count(
+                &mut conn,
+                "SELECT COUNT(*) AS n FROM payments p JOIN orders o ON o.id = p.order_id \
+            JOIN customers c ON c.id = o.customer_id WHERE p.payer_email = c.email"
+            ) > 10
+        );
+        assert!(
+            count(
+                &mut conn,
+                "SELECT COUNT(*) AS n FROM payments p JOIN orders o ON o.id = p.order_id \
+            JOIN customers c ON c.id = o.customer_id WHERE p.payer_email <> c.email"
+            ) > 10
+        );
+
+        let ibans = values(
+            &mut conn,
+            "SELECT iban AS line FROM payments WHERE iban IS NOT NULL",
+        );
+        assert!(ibans.len() > 100);
+        for iban in &ibans {
+            assert!(iban_is_valid(iban), "{iban}");
+            assert_eq!(Some(iban.len()), iban_length(&iban[..2]), "{iban}");
+        }
+        let iban_country = "SELECT COUNT(*) AS n FROM payments p JOIN orders o ON o.id = p.order_id \
+            JOIN customers c ON c.id = o.customer_id WHERE p.iban IS NOT NULL AND substr(p.iban, 1, 2) <> c.country";
+        assert_eq!(count(&mut conn, iban_country), 0);
+        let method_columns = "SELECT COUNT(*) AS n FROM payments WHERE \
+            (method = 'sepa_debit') <> (iban IS NOT NULL) OR \
+            (method = 'card') <> (card_masked IS NOT NULL AND card_brand IS NOT NULL) OR \
+            (method = 'paypal') <> (payer_email IS NOT NULL)";
+        assert_eq!(count(&mut conn, method_columns), 0);
+        let masks = values(
+            &mut conn,
+            "SELECT card_masked AS line FROM payments WHERE card_masked IS NOT NULL",
+        );
+        assert!(masks.iter().all(|m| m.len() == 19
+            && m.starts_with("**** **** **** ")
+            && m[15..].bytes().all(|b| b.is_ascii_digit())));
+
+        let ips = values(
+            &mut conn,
+            "SELECT DISTINCT ip_address AS line FROM web_events",
+        );
+        for prefix in ["192.0.2.", "198.51.100.", "203.0.113.", "2001:db8:"] {
+            assert!(ips.iter().any(|ip| ip.starts_with(prefix)), "{prefix}");
+        }
+        assert!(ips.iter().all(|ip| ip.parse::<std::net::IpAddr>().is_ok()));
+        assert!(
+            count(
+                &mut conn,
+                "SELECT COUNT(*) AS n FROM web_events WHERE customer_id IS NULL"
+            ) > 3000
+        );
+        let confirmations =
+            "SELECT COUNT(*) AS n FROM web_events WHERE path LIKE '/newsletter/confirm?email=%'";
+        assert!(count(&mut conn, confirmations) > 10);
+        let before_signup = "SELECT COUNT(*) AS n FROM web_events e JOIN customers c ON c.id = e.customer_id \
+            WHERE e.occurred_at < c.created_at \
+            UNION ALL SELECT COUNT(*) FROM support_tickets t JOIN customers c ON c.id = t.customer_id \
+            WHERE t.opened_at < c.created_at";
+        assert_eq!(values_n(&mut conn, before_signup), vec![0, 0]);
+
+        // Names: diverse, accented, precomposed (NFC).
+        let names = values(
+            &mut conn,
+            "SELECT first_name || ' ' || last_name AS line FROM customers",
+        );
+        assert!(names.iter().any(|n| !n.is_ascii()));
+        assert!(
+            names
+                .iter()
+                .all(|n| !n.chars().any(|c| ('\u{300}'..='\u{36f}').contains(&c)))
+        );
+        assert!(
+            names.iter().any(|n| n.contains('\'')),
+            "apostrophes in names are bound, not escaped"
+        );
+        let countries = values(&mut conn, "SELECT DISTINCT country AS line FROM customers");
+        assert_eq!(countries.len(), 11);
+
+        // Free text carries personal data sometimes, not always.
+        let with_email = "SELECT COUNT(*) AS n FROM support_tickets t JOIN customers c ON c.id = t.customer_id \
+            WHERE instr(t.body, c.email) > 0";
+        assert!(count(&mut conn, with_email) > 50);
+        let with_order = "SELECT COUNT(*) AS n FROM support_tickets t WHERE EXISTS (SELECT 1 FROM orders o \
+            WHERE o.customer_id = t.customer_id AND instr(t.body, o.id) > 0)";
+        assert!(count(&mut conn, with_order) > 50);
+        let with_phone = "SELECT COUNT(*) AS n FROM support_tickets t JOIN customers c ON c.id = t.customer_id \
+            WHERE instr(t.body, c.phone) > 0";
+        assert!(count(&mut conn, with_phone) > 5);
+        assert!(
+            count(
+                &mut conn,
+                "SELECT COUNT(*) AS n FROM support_tickets WHERE customer_id IS NULL"
+            ) > 20
+        );
+        assert!(
+            count(
+                &mut conn,
+                "SELECT COUNT(*) AS n FROM support_tickets WHERE body LIKE '%Bestellung%' OR body LIKE '%Daten%'"
+            ) > 0
+        );
+        assert!(
+            count(
+                &mut conn,
+                "SELECT COUNT(*) AS n FROM support_tickets WHERE body LIKE '%commande%' OR body LIKE '%adresse%'"
+            ) > 0
+        );
+        assert!(
+            count(
+                &mut conn,
+                "SELECT COUNT(*) AS n FROM support_tickets WHERE body NOT LIKE '%@%'"
+            ) > 100
+        );
+    }
+
+    #[test]
+    fn same_options_give_identical_content_and_seeds_differ() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut a, _) = create(&dir, "a.db", &options(300, 11));
+        let (mut b, _) = create(&dir, "b.db", &options(300, 11));
+        let (mut c, _) = create(&dir, "c.db", &options(300, 12));
+        let dump_a = dump(&mut a);
+        assert!(dump_a.len() > 3000);
+        assert_eq!(dump_a, dump(&mut b));
+        let dump_c = dump(&mut c);
+        assert_ne!(dump_a, dump_c);
+        // A different seed changes the people, not just their order.
+        let emails = |conn: &mut SqliteConnection| -> HashSet<String> {
+            values(conn, "SELECT email AS line FROM customers")
+                .into_iter()
+                .collect()
+        };
+        let (ea, ec) = (emails(&mut a), emails(&mut c));
+        assert!(ea.intersection(&ec).count() < 30);
+    }
+
+    #[test]
+    fn recreating_replaces_an_existing_file_and_its_companions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shop.db");
+        std::fs::write(&path, b"not a database").unwrap();
+        std::fs::write(dir.path().join("shop.db-wal"), b"stale wal").unwrap();
+        std::fs::write(dir.path().join("shop.db-shm"), b"stale shm").unwrap();
+        let first = create_shop_database(&path, &options(120, 1)).unwrap();
+        assert!(!dir.path().join("shop.db-wal").exists());
+        assert_eq!(first.rows("customers"), Some(120));
+
+        // Over a real earlier generation, with other options: only the new content remains.
+        let second = create_shop_database(&path, &options(80, 2)).unwrap();
+        assert_eq!(second.rows("customers"), Some(80));
+        let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        let (mut fresh, fresh_summary) = create(&dir, "fresh.db", &options(80, 2));
+        assert_eq!(second, fresh_summary);
+        assert_eq!(dump(&mut conn), dump(&mut fresh));
+    }
+
+    #[test]
+    fn an_empty_shop_still_has_its_schema_and_catalogue() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut conn, summary) = create(&dir, "empty.db", &options(0, 3));
+        assert_eq!(summary.rows("products"), Some(120));
+        assert_eq!(summary.total_rows(), 120);
+        assert_eq!(
+            count(&mut conn, "SELECT COUNT(*) AS n FROM customer_order_totals"),
+            0
+        );
+    }
+
+    #[test]
+    fn a_missing_directory_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("no-such-dir").join("shop.db");
+        assert!(create_shop_database(&path, &options(10, 1)).is_err());
     }
 }
