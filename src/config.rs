@@ -31,6 +31,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `CUSTODIAN_WORKER`: whether `serve` also runs background jobs (crawls); default true.
     pub run_worker: bool,
+    /// Whether the catalog URL was given (the demo otherwise keeps its own catalog).
+    pub database_url_explicit: bool,
     /// Set by `custodian demo`: pages mention the demo.
     pub demo: bool,
 }
@@ -51,9 +53,9 @@ impl Config {
     /// Reads the configuration through `lookup` (tests pass their own).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let database_url = get("CUSTODIAN_DATABASE_URL")
-            .or_else(|| get("DATABASE_URL"))
-            .unwrap_or_else(|| "sqlite://custodian.db".to_owned());
+        let given_url = get("CUSTODIAN_DATABASE_URL").or_else(|| get("DATABASE_URL"));
+        let database_url_explicit = given_url.is_some();
+        let database_url = given_url.unwrap_or_else(|| "sqlite://custodian.db".to_owned());
         let database_url = CatalogUrl::parse(&database_url)
             .map_err(|message| ConfigError { variable: "CUSTODIAN_DATABASE_URL", message })?;
         let defaults = Self::default();
@@ -88,6 +90,7 @@ impl Config {
             log_filter: get("CUSTODIAN_LOG").unwrap_or(defaults.log_filter),
             log_format,
             run_worker,
+            database_url_explicit,
             demo: false,
         })
     }
@@ -113,6 +116,7 @@ impl Default for Config {
             log_filter: "info".into(),
             log_format: LogFormat::Text,
             run_worker: true,
+            database_url_explicit: false,
             demo: false,
         }
     }

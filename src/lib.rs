@@ -17,8 +17,8 @@ pub mod web;
 use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
-use actix_web::http::Method;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::middleware::{DefaultHeaders, Next, from_fn};
 use actix_web::{App, web as aweb};
 

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use custodian::commands::{self, crawl, migrate, seed, serve, source};
+use custodian::commands::{self, crawl, demo, migrate, seed, serve, source};
 use custodian::config::Config;
 use custodian::targets::SourceKind;
 
@@ -39,6 +39,18 @@ enum Command {
     Crawl {
         /// The source's name.
         name: String,
+    },
+    /// Create a sample shop database, catalog it and serve (catalog in DIR unless CUSTODIAN_DATABASE_URL is set).
+    Demo {
+        /// Where the shop database (and the demo's catalog) go.
+        #[arg(long, default_value = "custodian-demo")]
+        dir: std::path::PathBuf,
+        /// Listen here instead of CUSTODIAN_BIND.
+        #[arg(long)]
+        bind: Option<std::net::SocketAddr>,
+        /// Prepare the demo and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
     },
     /// Developer tools.
     #[command(subcommand)]
@@ -101,7 +113,8 @@ fn main() -> ExitCode {
         }
     };
     // Commands other than the server log only warnings unless CUSTODIAN_LOG says otherwise.
-    let quiet = !matches!(cli.command, Command::Serve { .. }) && std::env::var_os("CUSTODIAN_LOG").is_none();
+    let serving = matches!(cli.command, Command::Serve { .. } | Command::Demo { no_serve: false, .. });
+    let quiet = !serving && std::env::var_os("CUSTODIAN_LOG").is_none();
     custodian::telemetry::init(if quiet { "warn" } else { &config.log_filter }, config.log_format);
     match run(cli.command, config) {
         Ok(()) => ExitCode::SUCCESS,
@@ -150,6 +163,21 @@ fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
         Command::Crawl { name } => {
             let db = commands::open_catalog(&config)?;
             crawl::run(&db, &name, "cli", true).map(|_| ())
+        }
+        Command::Demo { dir, bind, no_serve } => {
+            if let Some(bind) = bind {
+                config.bind = bind;
+            }
+            if !config.database_url_explicit {
+                config.database_url =
+                    custodian::db::CatalogUrl::parse(&demo::default_catalog(&dir)).map_err(anyhow::Error::msg)?;
+            }
+            config.demo = true;
+            if no_serve {
+                demo::prepare(&config, &dir, true).map(|_| ())
+            } else {
+                actix_web::rt::System::new().block_on(demo::run(config, &dir))
+            }
         }
         Command::Dev(DevCommand::Seed { datasets, columns_per_dataset, sources }) => {
             let db = commands::open_catalog(&config)?;

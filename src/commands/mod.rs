@@ -3,6 +3,7 @@
 //! message that says what to do.
 
 pub mod crawl;
+pub mod demo;
 pub mod migrate;
 pub mod seed;
 pub mod serve;

@@ -87,9 +87,7 @@ impl Rng {
     /// Lower-case hexadecimal string of `count` characters.
     pub fn hex(&mut self, count: usize) -> String {
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        (0..count)
-            .map(|_| char::from(HEX[self.index(16)]))
-            .collect()
+        (0..count).map(|_| char::from(HEX[self.index(16)])).collect()
     }
 }
 
@@ -701,11 +699,7 @@ pub fn postal_code(rng: &mut Rng, pattern: &str) -> String {
 
 /// A house number in the local style (flat, floor and door suffixes included).
 pub fn house_number(rng: &mut Rng, country: &str) -> String {
-    let n = if rng.chance(700) {
-        rng.between(1, 60)
-    } else {
-        rng.between(61, 240)
-    };
+    let n = if rng.chance(700) { rng.between(1, 60) } else { rng.between(61, 240) };
     let letter = || ['a', 'b', 'c'];
     match country {
         "DE" | "AT" if rng.chance(120) => format!("{n}{}", rng.pick(&letter())),
@@ -714,18 +708,10 @@ pub fn house_number(rng: &mut Rng, country: &str) -> String {
         "NL" if rng.chance(200) => format!("{n}-{}", rng.between(1, 3)),
         "NL" if rng.chance(150) => format!("{n}{}", rng.pick(&['A', 'B', 'C'])),
         "ES" if rng.chance(650) => {
-            format!(
-                "{n}, {}º {}",
-                rng.between(1, 8),
-                rng.pick(&["A", "B", "C", "D", "izq.", "dcha."])
-            )
+            format!("{n}, {}º {}", rng.between(1, 8), rng.pick(&["A", "B", "C", "D", "izq.", "dcha."]))
         }
         "IT" if rng.chance(120) => format!("{n}/{}", rng.pick(&["A", "B"])),
-        "PT" if rng.chance(500) => format!(
-            "{n}, {}º {}",
-            rng.between(1, 6),
-            rng.pick(&["Esq.", "Dto.", "Frente"])
-        ),
+        "PT" if rng.chance(500) => format!("{n}, {}º {}", rng.between(1, 6), rng.pick(&["Esq.", "Dto.", "Frente"])),
         "GB" | "IE" if rng.chance(150) => format!("Flat {}, {n}", rng.between(1, 12)),
         "GB" if rng.chance(60) => format!("{n}{}", rng.pick(&['A', 'B'])),
         "PL" if rng.chance(600) => format!("{n}/{}", rng.between(1, 80)),
@@ -741,21 +727,12 @@ pub fn mobile_phone(rng: &mut Rng, country: &Country) -> String {
     let count = rng.between(lo as i64, hi as i64) as usize;
     // Subscriber numbers never start with 0 here, so the national format stays unambiguous.
     let first = char::from(b'1' + rng.below(9) as u8);
-    format!(
-        "+{}{}{}{}",
-        country.phone_code,
-        prefix,
-        first,
-        rng.digits(count - 1)
-    )
+    format!("+{}{}{}{}", country.phone_code, prefix, first, rng.digits(count - 1))
 }
 
 /// How people write their own number in free text: E.164, spaced international, or national.
 pub fn phone_in_text(rng: &mut Rng, e164: &str, country: &Country) -> String {
-    let national = e164
-        .strip_prefix('+')
-        .and_then(|rest| rest.strip_prefix(country.phone_code))
-        .unwrap_or(e164);
+    let national = e164.strip_prefix('+').and_then(|rest| rest.strip_prefix(country.phone_code)).unwrap_or(e164);
     let split = national.len().min(3);
     let (head, tail) = national.split_at(split);
     match rng.below(3) {
@@ -785,15 +762,12 @@ pub static EMAIL_DOMAINS: &[(&str, u32)] = &[
 
 /// The registrable reserved names every generated address ends with.
 #[cfg(test)]
-pub static RESERVED_EMAIL_SUFFIXES: &[&str] =
-    &["example.com", "example.org", "example.net", "example"];
+pub static RESERVED_EMAIL_SUFFIXES: &[&str] = &["example.com", "example.org", "example.net", "example"];
 
 /// Whether `domain` is, or is a subdomain of, a reserved example domain.
 #[cfg(test)]
 pub fn is_reserved_example_domain(domain: &str) -> bool {
-    RESERVED_EMAIL_SUFFIXES
-        .iter()
-        .any(|suffix| domain == *suffix || domain.ends_with(&format!(".{suffix}")))
+    RESERVED_EMAIL_SUFFIXES.iter().any(|suffix| domain == *suffix || domain.ends_with(&format!(".{suffix}")))
 }
 
 /// Folds a name to what people put in e-mail local parts: lower-case ASCII, diacritics removed
@@ -866,9 +840,7 @@ pub fn url_encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 4);
     for b in value.bytes() {
         match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'~' => {
-                out.push(char::from(b))
-            }
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'~' => out.push(char::from(b)),
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -890,11 +862,7 @@ pub fn iban_mod97(iban: &str) -> Option<u32> {
     let mut remainder: u32 = 0;
     for c in rearranged {
         let value = c.to_digit(36)?;
-        remainder = if value < 10 {
-            (remainder * 10 + value) % 97
-        } else {
-            (remainder * 100 + value) % 97
-        };
+        remainder = if value < 10 { (remainder * 10 + value) % 97 } else { (remainder * 100 + value) % 97 };
     }
     Some(remainder)
 }
@@ -937,9 +905,7 @@ pub fn iban(rng: &mut Rng, country: &str) -> String {
             format!("{bank}{branch}{account}{key:02}")
         }
         "NL" => {
-            let bank = rng.pick(&[
-                "ABNA", "INGB", "RABO", "TRIO", "SNSB", "ASNB", "KNAB", "BUNQ",
-            ]);
+            let bank = rng.pick(&["ABNA", "INGB", "RABO", "TRIO", "SNSB", "ASNB", "KNAB", "BUNQ"]);
             format!("{bank}{}", rng.digits(10))
         }
         "ES" => {
@@ -973,21 +939,14 @@ pub fn iban(rng: &mut Rng, country: &str) -> String {
 
 /// The French "clé RIB": 97 − ((89·bank + 15·branch + 3·account) mod 97), digits-only accounts.
 fn french_rib_key(bank: &str, branch: &str, account: &str) -> u64 {
-    let num = |s: &str| {
-        s.bytes()
-            .fold(0u64, |acc, b| (acc * 10 + u64::from(b - b'0')) % 97)
-    };
+    let num = |s: &str| s.bytes().fold(0u64, |acc, b| (acc * 10 + u64::from(b - b'0')) % 97);
     97 - ((89 * num(bank) + 15 * num(branch) + 3 * num(account)) % 97)
 }
 
 /// One Spanish CCC control digit over ten digits.
 fn spanish_control_digit(ten: &str) -> u32 {
     const WEIGHTS: [u32; 10] = [1, 2, 4, 8, 5, 10, 9, 7, 3, 6];
-    let sum: u32 = ten
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
+    let sum: u32 = ten.bytes().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
     match 11 - sum % 11 {
         11 => 0,
         10 => 1,
@@ -1075,10 +1034,7 @@ pub fn card(rng: &mut Rng) -> Card {
     if let Some(last) = digits.last_mut() {
         *last = check;
     }
-    let number = digits
-        .iter()
-        .filter_map(|d| char::from_digit(*d, 10))
-        .collect();
+    let number = digits.iter().filter_map(|d| char::from_digit(*d, 10)).collect();
     Card { brand, number }
 }
 
@@ -1289,10 +1245,7 @@ pub static USER_AGENTS: &[(&str, u32)] = &[
         "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Safari/605.1.15",
         10,
     ),
-    (
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
-        8,
-    ),
+    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0", 8),
     (
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
         8,
@@ -1301,10 +1254,7 @@ pub static USER_AGENTS: &[(&str, u32)] = &[
         "Mozilla/5.0 (Linux; Android 14; SAMSUNG SM-S921B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/25.0 Chrome/121.0.0.0 Mobile Safari/537.36",
         7,
     ),
-    (
-        "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
-        3,
-    ),
+    ("Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", 3),
     (
         "Mozilla/5.0 (iPad; CPU OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Mobile/15E148 Safari/604.1",
         5,
@@ -1552,22 +1502,9 @@ pub static TICKET_TEMPLATES: &[TicketTemplate] = &[
 /// Sign-offs per language; `{phone}` lets some customers leave their number in the footer.
 pub fn sign_offs(language: &str) -> &'static [&'static str] {
     match language {
-        "de" => &[
-            "Viele Grüße\n{first}",
-            "Mit freundlichen Grüßen\n{full}",
-            "Danke und Gruß\n{full}\nTel. {phone}",
-        ],
-        "fr" => &[
-            "Cordialement,\n{full}",
-            "Merci d'avance,\n{first}",
-            "Bien à vous,\n{full}\n{phone}",
-        ],
-        _ => &[
-            "Thanks,\n{first}",
-            "Best regards,\n{full}",
-            "Cheers,\n{first}",
-            "Kind regards,\n{full}\n{phone}",
-        ],
+        "de" => &["Viele Grüße\n{first}", "Mit freundlichen Grüßen\n{full}", "Danke und Gruß\n{full}\nTel. {phone}"],
+        "fr" => &["Cordialement,\n{full}", "Merci d'avance,\n{first}", "Bien à vous,\n{full}\n{phone}"],
+        _ => &["Thanks,\n{first}", "Best regards,\n{full}", "Cheers,\n{first}", "Kind regards,\n{full}\n{phone}"],
     }
 }
 
@@ -1577,15 +1514,9 @@ mod tests {
 
     #[test]
     fn same_seed_same_stream_and_streams_differ() {
-        let a: Vec<u64> = (0..5)
-            .scan(Rng::stream(7, 1), |r, _| Some(r.next_u64()))
-            .collect();
-        let b: Vec<u64> = (0..5)
-            .scan(Rng::stream(7, 1), |r, _| Some(r.next_u64()))
-            .collect();
-        let c: Vec<u64> = (0..5)
-            .scan(Rng::stream(7, 2), |r, _| Some(r.next_u64()))
-            .collect();
+        let a: Vec<u64> = (0..5).scan(Rng::stream(7, 1), |r, _| Some(r.next_u64())).collect();
+        let b: Vec<u64> = (0..5).scan(Rng::stream(7, 1), |r, _| Some(r.next_u64())).collect();
+        let c: Vec<u64> = (0..5).scan(Rng::stream(7, 2), |r, _| Some(r.next_u64())).collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
         // SplitMix64 reference value for seed 0, so the generator can never drift silently.
@@ -1650,10 +1581,7 @@ mod tests {
             for _ in 0..100 {
                 let p = mobile_phone(&mut rng, c);
                 let digits = &p[1..];
-                assert!(
-                    p.starts_with('+') && digits.bytes().all(|b| b.is_ascii_digit()),
-                    "{p}"
-                );
+                assert!(p.starts_with('+') && digits.bytes().all(|b| b.is_ascii_digit()), "{p}");
                 assert!((8..=15).contains(&digits.len()), "{p}");
                 assert!(p.starts_with(&format!("+{}", c.phone_code)));
             }
@@ -1668,22 +1596,12 @@ mod tests {
                 for form in entry.split('|') {
                     let folded = email_fold(form, c.code);
                     assert!(!folded.is_empty(), "{form}");
-                    assert!(
-                        folded.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
-                        "{form} -> {folded}"
-                    );
-                    assert!(
-                        !form.chars().any(|ch| ('\u{300}'..='\u{36f}').contains(&ch)),
-                        "{form} is not NFC"
-                    );
+                    assert!(folded.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{form} -> {folded}");
+                    assert!(!form.chars().any(|ch| ('\u{300}'..='\u{36f}').contains(&ch)), "{form} is not NFC");
                 }
             }
             for street in c.streets {
-                assert!(
-                    !street
-                        .chars()
-                        .any(|ch| ('\u{300}'..='\u{36f}').contains(&ch))
-                );
+                assert!(!street.chars().any(|ch| ('\u{300}'..='\u{36f}').contains(&ch)));
             }
         }
         assert_eq!(email_fold("Müller", "DE"), "mueller");
@@ -1698,10 +1616,7 @@ mod tests {
         let mut rng = Rng::new(5);
         let nl = postal_code(&mut rng, "10%# @@");
         assert_eq!(nl.len(), 7);
-        assert_eq!(
-            title_case_email("anna.schmidt@example.com"),
-            "Anna.Schmidt@Example.com"
-        );
+        assert_eq!(title_case_email("anna.schmidt@example.com"), "Anna.Schmidt@Example.com");
         assert_eq!(url_encode("a.b+c@example.com"), "a.b%2Bc%40example.com");
         assert!(is_reserved_example_domain("mail.example.com"));
         assert!(is_reserved_example_domain("web.example"));
@@ -1711,10 +1626,7 @@ mod tests {
 
     #[test]
     fn catalogue_has_120_products() {
-        let count: usize = PRODUCT_LINES
-            .iter()
-            .map(|line| line.items.len() * line.variants.len().max(1))
-            .sum();
+        let count: usize = PRODUCT_LINES.iter().map(|line| line.items.len() * line.variants.len().max(1)).sum();
         assert_eq!(count, 120);
     }
 }

@@ -26,11 +26,7 @@ pub struct ShopOptions {
 
 impl Default for ShopOptions {
     fn default() -> Self {
-        Self {
-            customers: 1500,
-            as_of: chrono::Utc::now().date_naive(),
-            seed: 20_240_501,
-        }
+        Self { customers: 1500, as_of: chrono::Utc::now().date_naive(), seed: 20_240_501 }
     }
 }
 
@@ -43,10 +39,7 @@ pub struct ShopSummary {
 impl ShopSummary {
     /// Row count of one table, if it exists.
     pub fn rows(&self, table: &str) -> Option<u64> {
-        self.tables
-            .iter()
-            .find(|(name, _)| name == table)
-            .map(|(_, rows)| *rows)
+        self.tables.iter().find(|(name, _)| name == table).map(|(_, rows)| *rows)
     }
 
     pub fn total_rows(&self) -> u64 {

@@ -192,13 +192,9 @@ pub fn create_shop_database(path: &Path, options: &ShopOptions) -> Result<ShopSu
 }
 
 fn database_url(path: &Path) -> Result<String, DemoError> {
-    let text = path
-        .to_str()
-        .ok_or_else(|| DemoError::NonUtf8Path(path.to_path_buf()))?;
+    let text = path.to_str().ok_or_else(|| DemoError::NonUtf8Path(path.to_path_buf()))?;
     // diesel opens with SQLITE_OPEN_URI and rewrites `sqlite://`; keep odd relative names literal.
-    if path.is_relative()
-        && (text.starts_with("file:") || text.starts_with("sqlite:") || text.starts_with(':'))
-    {
+    if path.is_relative() && (text.starts_with("file:") || text.starts_with("sqlite:") || text.starts_with(':')) {
         Ok(format!("./{text}"))
     } else {
         Ok(text.to_string())
@@ -228,8 +224,7 @@ fn summary(conn: &mut SqliteConnection) -> Result<ShopSummary, DemoError> {
     let mut tables = Vec::with_capacity(SHOP_TABLES.len());
     for table in SHOP_TABLES {
         // Table names are our own constants, never input.
-        let count: Count =
-            diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}")).get_result(conn)?;
+        let count: Count = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}")).get_result(conn)?;
         tables.push(((*table).to_string(), u64::try_from(count.n).unwrap_or(0)));
     }
     Ok(ShopSummary { tables })
@@ -371,14 +366,7 @@ struct Identities {
 }
 
 impl Identities {
-    fn email(
-        &mut self,
-        rng: &mut Rng,
-        first: &str,
-        last: &str,
-        country: &Country,
-        birth_year: i32,
-    ) -> String {
+    fn email(&mut self, rng: &mut Rng, first: &str, last: &str, country: &Country, birth_year: i32) -> String {
         let f = data::email_fold(first, country.code);
         let surname = if last.contains(' ') && country.code == "ES" && rng.chance(600) {
             last.split(' ').next().unwrap_or(last)
@@ -422,11 +410,7 @@ impl Identities {
         let mut attempt = 0;
         while self.emails.contains(&candidate) {
             attempt += 1;
-            let suffix = if attempt < 5 {
-                rng.between(2, 99)
-            } else {
-                rng.between(100, 99_999)
-            };
+            let suffix = if attempt < 5 { rng.between(2, 99) } else { rng.between(100, 99_999) };
             let domain = rng.weighted(data::EMAIL_DOMAINS);
             candidate = format!("{local}{suffix}@{domain}");
         }
@@ -446,20 +430,12 @@ impl Identities {
     fn person(&mut self, rng: &mut Rng, as_of: NaiveDate) -> Person {
         let country = data::pick_country(rng);
         let female = rng.chance(500);
-        let first = rng
-            .pick(if female { country.female } else { country.male })
-            .to_string();
+        let first = rng.pick(if female { country.female } else { country.male }).to_string();
         let last = data::surname_form(rng.pick(country.surnames), female).to_string();
         let birth_year = as_of.year() - rng.between(18, 75) as i32;
         let email = self.email(rng, &first, &last, country, birth_year);
         let phone = self.phone(rng, country);
-        Person {
-            first,
-            last,
-            email,
-            phone,
-            country,
-        }
+        Person { first, last, email, phone, country }
     }
 }
 
@@ -548,22 +524,14 @@ struct Clock {
 impl Clock {
     fn new(as_of: NaiveDate) -> Self {
         let end = as_of.and_time(NaiveTime::MIN);
-        Self {
-            as_of,
-            end,
-            start: end - TimeDelta::days(HISTORY_DAYS),
-        }
+        Self { as_of, end, start: end - TimeDelta::days(HISTORY_DAYS) }
     }
 
     /// `from + delay`, or a moment between `from` and the end when that would lie in the
     /// future, so recent rows do not pile up on the last second.
     fn after(&self, rng: &mut Rng, from: NaiveDateTime, delay: TimeDelta) -> NaiveDateTime {
         let t = from + delay;
-        if t < self.end {
-            t
-        } else {
-            moment_between(rng, from, self.end)
-        }
+        if t < self.end { t } else { moment_between(rng, from, self.end) }
     }
 
     fn days_ago(&self, t: NaiveDateTime) -> i64 {
@@ -586,12 +554,7 @@ impl Shop {
             web_events: Vec::new(),
         };
         let seed = options.seed;
-        shop.customers = customers(
-            &mut Rng::stream(seed, 1),
-            &mut ids,
-            options.customers,
-            &clock,
-        );
+        shop.customers = customers(&mut Rng::stream(seed, 1), &mut ids, options.customers, &clock);
         shop.generate_addresses(&mut Rng::stream(seed, 2));
         shop.generate_orders(&mut Rng::stream(seed, 3), &clock);
         shop.generate_payments(&mut Rng::stream(seed, 4), &mut ids, &clock);
@@ -617,11 +580,8 @@ impl Shop {
             }
             for kind in kinds {
                 // A few ship to family or friends abroad.
-                let country = if kind == "shipping" && rng.chance(50) {
-                    data::pick_country(rng)
-                } else {
-                    customer.country
-                };
+                let country =
+                    if kind == "shipping" && rng.chance(50) { data::pick_country(rng) } else { customer.country };
                 let mut address = new_address(rng, country);
                 address.id = next_id;
                 address.customer_id = customer.id;
@@ -634,12 +594,8 @@ impl Shop {
     }
 
     fn generate_orders(&mut self, rng: &mut Rng, clock: &Clock) {
-        let category_weights: Vec<(usize, u32)> = self
-            .products
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (i, p.popularity))
-            .collect();
+        let category_weights: Vec<(usize, u32)> =
+            self.products.iter().enumerate().map(|(i, p)| (i, p.popularity)).collect();
         let mut orders = Vec::new();
         for (index, customer) in self.customers.iter().enumerate() {
             let Some(&billing) = customer.address_ids.first() else {
@@ -676,17 +632,10 @@ impl Shop {
                         continue;
                     }
                     let p = &self.products[product];
-                    let quantity = if p.category == "Gifts" {
-                        1
-                    } else {
-                        rng.weighted(&[(1i64, 75), (2, 18), (3, 5), (4, 2)])
-                    };
+                    let quantity =
+                        if p.category == "Gifts" { 1 } else { rng.weighted(&[(1i64, 75), (2, 18), (3, 5), (4, 2)]) };
                     let unit_price_cents = local_price(p, currency, days_ago);
-                    items.push(Item {
-                        product,
-                        quantity,
-                        unit_price_cents,
-                    });
+                    items.push(Item { product, quantity, unit_price_cents });
                 }
                 let total_cents = items.iter().map(|i| i.quantity * i.unit_price_cents).sum();
                 let status = order_status(rng, clock.end - ordered_at);
@@ -717,15 +666,8 @@ impl Shop {
             }
             let customer = &mut self.customers[order.customer];
             let country = customer.country;
-            let preferred = *customer
-                .wallet
-                .preferred
-                .get_or_insert_with(|| payment_method(rng, country));
-            let method = if rng.chance(800) {
-                preferred
-            } else {
-                payment_method(rng, country)
-            };
+            let preferred = *customer.wallet.preferred.get_or_insert_with(|| payment_method(rng, country));
+            let method = if rng.chance(800) { preferred } else { payment_method(rng, country) };
             let mut payment = Payment {
                 id: self.payments.len() as i64 + 1,
                 order_id: order.id,
@@ -751,11 +693,7 @@ impl Shop {
                     seconds(rng, 2, 90)
                 }
                 "sepa_debit" => {
-                    let iban = customer
-                        .wallet
-                        .iban
-                        .get_or_insert_with(|| data::iban(rng, country.code))
-                        .clone();
+                    let iban = customer.wallet.iban.get_or_insert_with(|| data::iban(rng, country.code)).clone();
                     payment.iban = Some(iban);
                     seconds(rng, 86_400, 3 * 86_400)
                 }
@@ -764,13 +702,7 @@ impl Shop {
                         let email = if rng.chance(600) {
                             customer.email.clone()
                         } else {
-                            ids.email(
-                                rng,
-                                &customer.first_name,
-                                &customer.last_name,
-                                country,
-                                customer.birth_year,
-                            )
+                            ids.email(rng, &customer.first_name, &customer.last_name, country, customer.birth_year)
                         };
                         customer.wallet.paypal_email = Some(email);
                     }
@@ -794,14 +726,7 @@ impl Shop {
                 let ordered_at = self.orders[order].ordered_at;
                 let delay = seconds(rng, 3600, 20 * 86_400);
                 let opened_at = clock.after(rng, ordered_at, delay);
-                self.customer_ticket(
-                    rng,
-                    ids,
-                    clock,
-                    self.orders[order].customer,
-                    Some(order),
-                    opened_at,
-                )
+                self.customer_ticket(rng, ids, clock, self.orders[order].customer, Some(order), opened_at)
             } else if !self.customers.is_empty() && roll < 880 {
                 let customer = rng.index(self.customers.len());
                 let opened_at = moment_between(rng, self.customers[customer].created_at, clock.end);
@@ -828,11 +753,8 @@ impl Shop {
         opened_at: NaiveDateTime,
     ) -> Ticket {
         let c = &self.customers[customer];
-        let language = if c.country.ticket_language != "en" && rng.chance(400) {
-            c.country.ticket_language
-        } else {
-            "en"
-        };
+        let language =
+            if c.country.ticket_language != "en" && rng.chance(400) { c.country.ticket_language } else { "en" };
         let wants_order = order.is_some() && rng.chance(700);
         let template = pick_template(rng, language, wants_order, false);
         let full = format!("{} {}", c.first_name, c.last_name);
@@ -878,11 +800,7 @@ impl Shop {
         }
         let card = card.unwrap_or_else(|| data::card(rng));
         // Some customers paste the whole card number; most only quote the last digits.
-        text.card = if rng.chance(250) {
-            card.grouped()
-        } else {
-            format!("ending in {}", card.last4())
-        };
+        text.card = if rng.chance(250) { card.grouped() } else { format!("ending in {}", card.last4()) };
         let channel = rng.weighted(&[("email", 45), ("web_form", 30), ("chat", 20), ("phone", 5)]);
         let (subject, body) = text.render(rng, template, language, channel);
         Ticket {
@@ -958,24 +876,15 @@ impl Shop {
                     (at, linked, typed_email(rng, &customer.email))
                 }
             };
-            let mut row = Subscription {
-                id: 0,
-                email,
-                customer_id,
-                subscribed_at,
-                unsubscribed_at: None,
-                source,
-            };
+            let mut row = Subscription { id: 0, email, customer_id, subscribed_at, unsubscribed_at: None, source };
             let mut active = true;
             if rng.chance(220) {
-                let unsubscribed =
-                    moment_between(rng, subscribed_at + TimeDelta::days(1), clock.end);
+                let unsubscribed = moment_between(rng, subscribed_at + TimeDelta::days(1), clock.end);
                 if unsubscribed > subscribed_at && unsubscribed < clock.end {
                     row.unsubscribed_at = Some(unsubscribed);
                     active = false;
                     if rng.chance(150) {
-                        let again =
-                            moment_between(rng, unsubscribed + TimeDelta::days(1), clock.end);
+                        let again = moment_between(rng, unsubscribed + TimeDelta::days(1), clock.end);
                         if again > unsubscribed && again < clock.end {
                             rows.push(row);
                             row = Subscription {
@@ -1030,39 +939,22 @@ impl Shop {
 
         // Checkout sessions that end in the order confirmation.
         for order in &self.orders {
-            let p = if order.ordered_at >= window_start {
-                350
-            } else {
-                30
-            };
+            let p = if order.ordered_at >= window_start { 350 } else { 30 };
             if events.len() >= target || !rng.chance(p) {
                 continue;
             }
             let customer = &self.customers[order.customer];
-            let mut paths: Vec<String> = order
-                .items
-                .iter()
-                .map(|item| product_path(&self.products[item.product]))
-                .collect();
+            let mut paths: Vec<String> =
+                order.items.iter().map(|item| product_path(&self.products[item.product])).collect();
             paths.extend(
-                [
-                    "/cart",
-                    "/checkout",
-                    "/checkout/shipping",
-                    "/checkout/payment",
-                ]
-                .iter()
-                .map(|p| p.to_string()),
+                ["/cart", "/checkout", "/checkout/shipping", "/checkout/payment"].iter().map(|p| p.to_string()),
             );
             paths.push(format!("/checkout/confirmation?order={}", order.id));
             let mut times = vec![order.ordered_at; paths.len()];
             for k in (0..paths.len() - 1).rev() {
                 times[k] = times[k + 1] - seconds(rng, 15, 150);
             }
-            let device = customer
-                .device
-                .clone()
-                .unwrap_or_else(|| (ip_address(rng), "Mozilla/5.0"));
+            let device = customer.device.clone().unwrap_or_else(|| (ip_address(rng), "Mozilla/5.0"));
             let session = Session::new(rng, device);
             let referrer = external_referrer(rng);
             for (k, (path, at)) in paths.into_iter().zip(times).enumerate() {
@@ -1075,20 +967,14 @@ impl Shop {
 
         // Newsletter confirmation links carry the address in the URL, as many real ones do.
         for subscription in &self.subscriptions {
-            if events.len() >= target
-                || subscription.subscribed_at < window_start
-                || !rng.chance(300)
-            {
+            if events.len() >= target || subscription.subscribed_at < window_start || !rng.chance(300) {
                 continue;
             }
             let delay = seconds(rng, 30, 3600);
             let at = clock.after(rng, subscription.subscribed_at, delay);
             let device = (ip_address(rng), rng.weighted(data::USER_AGENTS));
-            let path = format!(
-                "/newsletter/confirm?email={}&token={}",
-                data::url_encode(&subscription.email),
-                rng.hex(24)
-            );
+            let path =
+                format!("/newsletter/confirm?email={}&token={}", data::url_encode(&subscription.email), rng.hex(24));
             // Clicked from a mail client, not logged in: only the address in the URL links it.
             Session::new(rng, device).push(&mut events, target, at, None, path, None);
         }
@@ -1099,18 +985,11 @@ impl Shop {
             let reused = !self.customers.is_empty() && rng.chance(250);
             let (customer_id, device, not_before) = if logged_in || reused {
                 let c = &self.customers[rng.index(self.customers.len())];
-                let device = c
-                    .device
-                    .clone()
-                    .unwrap_or_else(|| (ip_address(rng), "Mozilla/5.0"));
+                let device = c.device.clone().unwrap_or_else(|| (ip_address(rng), "Mozilla/5.0"));
                 // An anonymous visit from a customer's home connection is still their data.
                 (logged_in.then_some(c.id), device, c.created_at)
             } else {
-                (
-                    None,
-                    (ip_address(rng), rng.weighted(data::USER_AGENTS)),
-                    clock.start,
-                )
+                (None, (ip_address(rng), rng.weighted(data::USER_AGENTS)), clock.start)
             };
             let start = if rng.chance(850) {
                 moment_between(rng, window_start.max(not_before), clock.end)
@@ -1118,28 +997,14 @@ impl Shop {
                 moment_between(rng, oldest.max(not_before), window_start.max(not_before))
             };
             let session = Session::new(rng, device);
-            let length = rng.weighted(&[
-                (1usize, 25),
-                (2, 20),
-                (3, 15),
-                (4, 12),
-                (5, 10),
-                (6, 8),
-                (8, 6),
-                (12, 4),
-            ]);
+            let length = rng.weighted(&[(1usize, 25), (2, 20), (3, 15), (4, 12), (5, 10), (6, 8), (8, 6), (12, 4)]);
             let mut at = start;
             let mut previous: Option<String> = None;
             for _ in 0..length {
                 if at >= clock.end {
                     break;
                 }
-                let path = browse_path(
-                    rng,
-                    &self.products,
-                    previous.is_none(),
-                    customer_id.is_some(),
-                );
+                let path = browse_path(rng, &self.products, previous.is_none(), customer_id.is_some());
                 let referrer = match &previous {
                     Some(p) => Some(format!("{SHOP_ORIGIN}{p}")),
                     None => external_referrer(rng),
@@ -1164,9 +1029,7 @@ fn customers(rng: &mut Rng, ids: &mut Identities, count: usize, clock: &Clock) -
         .map(|_| {
             let country = data::pick_country(rng);
             let female = rng.chance(500);
-            let first_name = rng
-                .pick(if female { country.female } else { country.male })
-                .to_string();
+            let first_name = rng.pick(if female { country.female } else { country.male }).to_string();
             let mut last_name = data::surname_form(rng.pick(country.surnames), female).to_string();
             if country.code == "ES" && rng.chance(700) {
                 let second = data::surname_form(rng.pick(country.surnames), female);
@@ -1190,8 +1053,8 @@ fn customers(rng: &mut Rng, ids: &mut Identities, count: usize, clock: &Clock) -
                 ((65, 82), 8),
             ]);
             let age_at_signup = rng.between(youngest, oldest);
-            let date_of_birth = created_at.date()
-                - TimeDelta::days(age_at_signup * 365 + age_at_signup / 4 + rng.between(0, 364));
+            let date_of_birth =
+                created_at.date() - TimeDelta::days(age_at_signup * 365 + age_at_signup / 4 + rng.between(0, 364));
             let birth_year = date_of_birth.year();
             let email = ids.email(rng, &first_name, &last_name, country, birth_year);
             let phone = rng.chance(920).then(|| ids.phone(rng, country));
@@ -1234,25 +1097,13 @@ fn products() -> Vec<Product> {
     for line in data::PRODUCT_LINES {
         let mut n = 0;
         for (item, base) in line.items {
-            let variants: &[(&str, u32)] = if line.variants.is_empty() {
-                &[("", 100)]
-            } else {
-                line.variants
-            };
+            let variants: &[(&str, u32)] = if line.variants.is_empty() { &[("", 100)] } else { line.variants };
             for (variant, percent) in variants {
                 n += 1;
-                let name = if variant.is_empty() {
-                    (*item).to_string()
-                } else {
-                    format!("{item} {variant}")
-                };
+                let name = if variant.is_empty() { (*item).to_string() } else { format!("{item} {variant}") };
                 // Prices end in 0 or 9 cents after scaling, like a real price list.
                 let scaled = i64::from(*base) * i64::from(*percent) / 100;
-                let price_cents = if *percent == 100 {
-                    scaled
-                } else {
-                    (scaled / 10) * 10
-                };
+                let price_cents = if *percent == 100 { scaled } else { (scaled / 10) * 10 };
                 products.push(Product {
                     id: products.len() as i64 + 1,
                     sku: format!("{}-{n:03}", line.sku_prefix),
@@ -1285,18 +1136,9 @@ fn new_address(rng: &mut Rng, country: &'static Country) -> Address {
 /// An address on one line, in the local order of its parts.
 fn format_address(a: &Address) -> String {
     match a.country {
-        "GB" | "IE" => format!(
-            "{} {}, {} {}",
-            a.house_number, a.street, a.city, a.postal_code
-        ),
-        "FR" => format!(
-            "{} {}, {} {}",
-            a.house_number, a.street, a.postal_code, a.city
-        ),
-        _ => format!(
-            "{} {}, {} {}",
-            a.street, a.house_number, a.postal_code, a.city
-        ),
+        "GB" | "IE" => format!("{} {}, {} {}", a.house_number, a.street, a.city, a.postal_code),
+        "FR" => format!("{} {}, {} {}", a.house_number, a.street, a.postal_code, a.city),
+        _ => format!("{} {}, {} {}", a.street, a.house_number, a.postal_code, a.city),
     }
 }
 
@@ -1315,27 +1157,15 @@ fn local_price(product: &Product, currency: &str, days_ago: i64) -> i64 {
     }
     let inflation_per_mille = 1000 - days_ago * 25 / 365;
     let cents = product.price_cents * rate_per_mille * inflation_per_mille / 1_000_000;
-    if currency == "EUR" && days_ago < 30 {
-        product.price_cents
-    } else {
-        (cents / 10) * 10 + 9
-    }
+    if currency == "EUR" && days_ago < 30 { product.price_cents } else { (cents / 10) * 10 + 9 }
 }
 
 fn order_status(rng: &mut Rng, age: TimeDelta) -> &'static str {
     let hours = age.num_hours();
     if hours < 24 {
-        if rng.chance(80) {
-            "pending_payment"
-        } else {
-            "processing"
-        }
+        if rng.chance(80) { "pending_payment" } else { "processing" }
     } else if hours < 72 {
-        if rng.chance(400) {
-            "processing"
-        } else {
-            "shipped"
-        }
+        if rng.chance(400) { "processing" } else { "shipped" }
     } else if hours < 240 {
         rng.weighted(&[("shipped", 50), ("delivered", 45), ("cancelled", 5)])
     } else {
@@ -1355,12 +1185,7 @@ fn payment_method(rng: &mut Rng, country: &Country) -> &'static str {
 }
 
 fn describe_payment(payment: &Payment, language: &str) -> String {
-    match (
-        payment.method,
-        &payment.card_number,
-        &payment.iban,
-        &payment.payer_email,
-    ) {
+    match (payment.method, &payment.card_number, &payment.iban, &payment.payer_email) {
         ("card", Some(card), _, _) => {
             let brand = match card.brand {
                 "visa" => "Visa",
@@ -1409,28 +1234,18 @@ fn closed_at(rng: &mut Rng, clock: &Clock, opened_at: NaiveDateTime) -> Option<N
     (closed < clock.end).then_some(closed)
 }
 
-fn pick_template(
-    rng: &mut Rng,
-    language: &str,
-    wants_order: bool,
-    guest: bool,
-) -> &'static data::TicketTemplate {
+fn pick_template(rng: &mut Rng, language: &str, wants_order: bool, guest: bool) -> &'static data::TicketTemplate {
     let matching = |language: &str| -> Vec<&'static data::TicketTemplate> {
         data::TICKET_TEMPLATES
             .iter()
-            .filter(|t| {
-                t.language == language && t.needs_order == wants_order && (!guest || t.guest_ok)
-            })
+            .filter(|t| t.language == language && t.needs_order == wants_order && (!guest || t.guest_ok))
             .collect()
     };
     let mut candidates = matching(language);
     if candidates.is_empty() {
         candidates = matching("en");
     }
-    candidates
-        .get(rng.index(candidates.len()))
-        .copied()
-        .unwrap_or(&data::TICKET_TEMPLATES[0])
+    candidates.get(rng.index(candidates.len())).copied().unwrap_or(&data::TICKET_TEMPLATES[0])
 }
 
 /// Values substituted into a ticket template.
@@ -1478,10 +1293,7 @@ impl TicketText {
             body.push_str(&self.fill(rng.pick(data::sign_offs(language))));
         }
         if channel == "web_form" {
-            body = format!(
-                "Name: {}\nE-mail: {}\nMessage:\n{body}",
-                self.full, self.email
-            );
+            body = format!("Name: {}\nE-mail: {}\nMessage:\n{body}", self.full, self.email);
         }
         (subject, body)
     }
@@ -1496,11 +1308,7 @@ struct Session {
 
 impl Session {
     fn new(rng: &mut Rng, (ip_address, user_agent): (String, &'static str)) -> Self {
-        Self {
-            id: rng.hex(32),
-            ip_address,
-            user_agent,
-        }
+        Self { id: rng.hex(32), ip_address, user_agent }
     }
 
     fn push(
@@ -1535,9 +1343,7 @@ fn ip_address(rng: &mut Rng) -> String {
         format!("{net}.{}", rng.between(1, 254))
     } else {
         let three_before_gap = rng.chance(500);
-        let h: Vec<String> = (0..4)
-            .map(|_| format!("{:x}", rng.between(1, 0xffff)))
-            .collect();
+        let h: Vec<String> = (0..4).map(|_| format!("{:x}", rng.between(1, 0xffff))).collect();
         if three_before_gap {
             format!("2001:db8:{}:{}:{}::{}", h[0], h[1], h[2], h[3])
         } else {
@@ -1547,8 +1353,7 @@ fn ip_address(rng: &mut Rng) -> String {
 }
 
 fn external_referrer(rng: &mut Rng) -> Option<String> {
-    rng.chance(600)
-        .then(|| (rng.weighted(data::EXTERNAL_REFERRERS)).to_string())
+    rng.chance(600).then(|| (rng.weighted(data::EXTERNAL_REFERRERS)).to_string())
 }
 
 fn product_path(product: &Product) -> String {
@@ -1556,21 +1361,13 @@ fn product_path(product: &Product) -> String {
 }
 
 fn category_path(category: &str) -> String {
-    let slug: String = category
-        .to_lowercase()
-        .replace(" & ", "-")
-        .replace(' ', "-");
+    let slug: String = category.to_lowercase().replace(" & ", "-").replace(' ', "-");
     format!("/category/{slug}")
 }
 
 fn browse_path(rng: &mut Rng, products: &[Product], landing: bool, logged_in: bool) -> String {
     let kind = if landing {
-        rng.weighted(&[
-            ("home", 35),
-            ("product", 35),
-            ("category", 20),
-            ("search", 10),
-        ])
+        rng.weighted(&[("home", 35), ("product", 35), ("category", 20), ("search", 10)])
     } else {
         rng.weighted(&[
             ("product", 45),
@@ -1584,18 +1381,12 @@ fn browse_path(rng: &mut Rng, products: &[Product], landing: bool, logged_in: bo
     };
     match kind {
         "product" if !products.is_empty() => product_path(&products[rng.index(products.len())]),
-        "category" if !products.is_empty() => {
-            category_path(products[rng.index(products.len())].category)
-        }
+        "category" if !products.is_empty() => category_path(products[rng.index(products.len())].category),
         "search" => format!("/search?q={}", rng.pick(data::SEARCH_TERMS)),
         "cart" => "/cart".to_string(),
-        "account" if logged_in => rng
-            .pick(&["/account", "/account/orders", "/account/addresses"])
-            .to_string(),
+        "account" if logged_in => rng.pick(&["/account", "/account/orders", "/account/addresses"]).to_string(),
         "account" => "/login".to_string(),
-        "about" => rng
-            .pick(&["/about", "/shipping", "/contact", "/privacy"])
-            .to_string(),
+        "about" => rng.pick(&["/about", "/shipping", "/contact", "/privacy"]).to_string(),
         _ => "/".to_string(),
     }
 }
@@ -1662,8 +1453,7 @@ fn insert<'a, const N: usize>(
 impl Shop {
     fn write(&self, conn: &mut SqliteConnection) -> QueryResult<()> {
         use Value::{
-            Bool as B, Date as D, Int as I, OptInt as OI, OptText as OT, OptTime as OTm, Text as T,
-            Time as Tm,
+            Bool as B, Date as D, Int as I, OptInt as OI, OptText as OT, OptTime as OTm, Text as T, Time as Tm,
         };
 
         insert(
@@ -1699,16 +1489,7 @@ impl Shop {
         insert(
             conn,
             "addresses",
-            [
-                "id",
-                "customer_id",
-                "kind",
-                "street",
-                "house_number",
-                "postal_code",
-                "city",
-                "country",
-            ],
+            ["id", "customer_id", "kind", "street", "house_number", "postal_code", "city", "country"],
             self.addresses.iter().map(|a| {
                 [
                     I(a.id),
@@ -1726,28 +1507,12 @@ impl Shop {
             conn,
             "products",
             ["id", "sku", "name", "category", "price_cents"],
-            self.products.iter().map(|p| {
-                [
-                    I(p.id),
-                    T(&p.sku),
-                    T(&p.name),
-                    T(p.category),
-                    I(p.price_cents),
-                ]
-            }),
+            self.products.iter().map(|p| [I(p.id), T(&p.sku), T(&p.name), T(p.category), I(p.price_cents)]),
         )?;
         insert(
             conn,
             "orders",
-            [
-                "id",
-                "customer_id",
-                "shipping_address_id",
-                "ordered_at",
-                "status",
-                "currency",
-                "total_cents",
-            ],
+            ["id", "customer_id", "shipping_address_id", "ordered_at", "status", "currency", "total_cents"],
             self.orders.iter().map(|o| {
                 [
                     I(o.id),
@@ -1760,12 +1525,8 @@ impl Shop {
                 ]
             }),
         )?;
-        let items = self
-            .orders
-            .iter()
-            .flat_map(|o| o.items.iter().map(move |item| (o.id, item)))
-            .enumerate()
-            .map(|(i, (order_id, item))| {
+        let items = self.orders.iter().flat_map(|o| o.items.iter().map(move |item| (o.id, item))).enumerate().map(
+            |(i, (order_id, item))| {
                 [
                     I(i as i64 + 1),
                     I(order_id),
@@ -1773,33 +1534,13 @@ impl Shop {
                     I(item.quantity),
                     I(item.unit_price_cents),
                 ]
-            });
-        insert(
-            conn,
-            "order_items",
-            [
-                "id",
-                "order_id",
-                "product_id",
-                "quantity",
-                "unit_price_cents",
-            ],
-            items,
-        )?;
+            },
+        );
+        insert(conn, "order_items", ["id", "order_id", "product_id", "quantity", "unit_price_cents"], items)?;
         insert(
             conn,
             "payments",
-            [
-                "id",
-                "order_id",
-                "method",
-                "card_brand",
-                "card_masked",
-                "iban",
-                "payer_email",
-                "amount_cents",
-                "paid_at",
-            ],
+            ["id", "order_id", "method", "card_brand", "card_masked", "iban", "payer_email", "amount_cents", "paid_at"],
             self.payments.iter().map(|p| {
                 [
                     I(p.id),
@@ -1817,62 +1558,23 @@ impl Shop {
         insert(
             conn,
             "support_tickets",
-            [
-                "id",
-                "customer_id",
-                "opened_at",
-                "closed_at",
-                "channel",
-                "subject",
-                "body",
-            ],
+            ["id", "customer_id", "opened_at", "closed_at", "channel", "subject", "body"],
             self.tickets.iter().map(|t| {
-                [
-                    I(t.id),
-                    OI(t.customer_id),
-                    Tm(t.opened_at),
-                    OTm(t.closed_at),
-                    T(t.channel),
-                    T(&t.subject),
-                    T(&t.body),
-                ]
+                [I(t.id), OI(t.customer_id), Tm(t.opened_at), OTm(t.closed_at), T(t.channel), T(&t.subject), T(&t.body)]
             }),
         )?;
         insert(
             conn,
             "newsletter_subscriptions",
-            [
-                "id",
-                "email",
-                "customer_id",
-                "subscribed_at",
-                "unsubscribed_at",
-                "source",
-            ],
+            ["id", "email", "customer_id", "subscribed_at", "unsubscribed_at", "source"],
             self.subscriptions.iter().map(|s| {
-                [
-                    I(s.id),
-                    T(&s.email),
-                    OI(s.customer_id),
-                    Tm(s.subscribed_at),
-                    OTm(s.unsubscribed_at),
-                    T(s.source),
-                ]
+                [I(s.id), T(&s.email), OI(s.customer_id), Tm(s.subscribed_at), OTm(s.unsubscribed_at), T(s.source)]
             }),
         )?;
         insert(
             conn,
             "web_events",
-            [
-                "id",
-                "occurred_at",
-                "session_id",
-                "customer_id",
-                "ip_address",
-                "user_agent",
-                "path",
-                "referrer",
-            ],
+            ["id", "occurred_at", "session_id", "customer_id", "ip_address", "user_agent", "path", "referrer"],
             self.web_events.iter().map(|e| {
                 [
                     I(e.id),
@@ -1918,18 +1620,10 @@ mod tests {
     const END: &str = "2025-06-15 00:00:00";
 
     fn options(customers: usize, seed: u64) -> ShopOptions {
-        ShopOptions {
-            customers,
-            as_of: NaiveDate::parse_from_str(AS_OF, "%Y-%m-%d").unwrap(),
-            seed,
-        }
+        ShopOptions { customers, as_of: NaiveDate::parse_from_str(AS_OF, "%Y-%m-%d").unwrap(), seed }
     }
 
-    fn create(
-        dir: &tempfile::TempDir,
-        name: &str,
-        options: &ShopOptions,
-    ) -> (SqliteConnection, ShopSummary) {
+    fn create(dir: &tempfile::TempDir, name: &str, options: &ShopOptions) -> (SqliteConnection, ShopSummary) {
         let path = dir.path().join(name);
         let summary = create_shop_database(&path, options).unwrap();
         let conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
@@ -1937,10 +1631,7 @@ mod tests {
     }
 
     fn count(conn: &mut SqliteConnection, sql: &str) -> i64 {
-        diesel::sql_query(sql)
-            .get_result::<Number>(conn)
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
-            .n
+        diesel::sql_query(sql).get_result::<Number>(conn).unwrap_or_else(|e| panic!("{sql}: {e}")).n
     }
 
     fn lines(conn: &mut SqliteConnection, sql: &str) -> Vec<Option<String>> {
@@ -1969,25 +1660,17 @@ mod tests {
     fn dump(conn: &mut SqliteConnection) -> Vec<String> {
         let mut out = Vec::new();
         for table in SHOP_TABLES {
-            let columns: Vec<String> =
-                diesel::sql_query("SELECT name AS line FROM pragma_table_info(?) ORDER BY cid")
-                    .bind::<Text, _>(*table)
-                    .load::<Line>(conn)
-                    .unwrap()
-                    .into_iter()
-                    .filter_map(|l| l.line)
-                    .collect();
+            let columns: Vec<String> = diesel::sql_query("SELECT name AS line FROM pragma_table_info(?) ORDER BY cid")
+                .bind::<Text, _>(*table)
+                .load::<Line>(conn)
+                .unwrap()
+                .into_iter()
+                .filter_map(|l| l.line)
+                .collect();
             assert!(!columns.is_empty(), "{table} has no columns");
-            let expr = columns
-                .iter()
-                .map(|c| format!("quote({c})"))
-                .collect::<Vec<_>>()
-                .join(" || '|' || ");
+            let expr = columns.iter().map(|c| format!("quote({c})")).collect::<Vec<_>>().join(" || '|' || ");
             out.push(format!("-- {table}"));
-            out.extend(values(
-                conn,
-                &format!("SELECT {expr} AS line FROM {table} ORDER BY id"),
-            ));
+            out.extend(values(conn, &format!("SELECT {expr} AS line FROM {table} ORDER BY id")));
         }
         out
     }
@@ -2002,9 +1685,7 @@ mod tests {
 
     fn has_example_domain(email: &str) -> bool {
         match email.rsplit_once('@') {
-            Some((local, domain)) => {
-                !local.is_empty() && is_reserved_example_domain(&domain.to_lowercase())
-            }
+            Some((local, domain)) => !local.is_empty() && is_reserved_example_domain(&domain.to_lowercase()),
             None => false,
         }
     }
@@ -2019,11 +1700,7 @@ mod tests {
         let names: Vec<&str> = summary.tables.iter().map(|(t, _)| t.as_str()).collect();
         assert_eq!(names, SHOP_TABLES);
         for (table, rows) in &summary.tables {
-            assert_eq!(
-                *rows as i64,
-                count(&mut conn, &format!("SELECT COUNT(*) AS n FROM {table}")),
-                "{table}"
-            );
+            assert_eq!(*rows as i64, count(&mut conn, &format!("SELECT COUNT(*) AS n FROM {table}")), "{table}");
         }
         let rows = |t: &str| summary.rows(t).unwrap() as f64;
         assert_eq!(rows("customers"), 1500.0);
@@ -2031,11 +1708,7 @@ mod tests {
         assert_eq!(rows("web_events"), 15_000.0);
         assert_eq!(rows("support_tickets"), 600.0);
         let per_customer = |t: &str| rows(t) / 1500.0;
-        assert!(
-            (2.2..=2.8).contains(&per_customer("orders")),
-            "orders {}",
-            rows("orders")
-        );
+        assert!((2.2..=2.8).contains(&per_customer("orders")), "orders {}", rows("orders"));
         assert!((1.5..=2.2).contains(&(rows("order_items") / rows("orders"))));
         assert!((0.85..=1.0).contains(&(rows("payments") / rows("orders"))));
         assert!((1.0..=1.8).contains(&per_customer("addresses")));
@@ -2043,13 +1716,7 @@ mod tests {
         assert!((25_000.0..=40_000.0).contains(&(summary.total_rows() as f64)));
 
         // Keys: declared, and holding.
-        assert_eq!(
-            count(
-                &mut conn,
-                "SELECT COUNT(*) AS n FROM pragma_foreign_key_check"
-            ),
-            0
-        );
+        assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM pragma_foreign_key_check"), 0);
         for (table, fks) in [
             ("addresses", 1),
             ("orders", 2),
@@ -2062,10 +1729,7 @@ mod tests {
             let sql = format!("SELECT COUNT(*) AS n FROM pragma_foreign_key_list('{table}')");
             assert_eq!(count(&mut conn, &sql), fks, "{table}");
         }
-        assert_eq!(
-            count(&mut conn, "SELECT COUNT(*) AS n FROM customer_order_totals"),
-            1500
-        );
+        assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM customer_order_totals"), 1500);
 
         // Money: totals are the sum of their items, payments pay the total.
         let bad_totals = "SELECT COUNT(*) AS n FROM orders o WHERE o.total_cents <> \
@@ -2096,13 +1760,7 @@ mod tests {
             let sql = format!("SELECT COUNT(*) AS n FROM {table} WHERE {column} >= '{END}'");
             assert_eq!(count(&mut conn, &sql), 0, "{table}.{column}");
         }
-        assert_eq!(
-            count(
-                &mut conn,
-                "SELECT COUNT(*) AS n FROM support_tickets WHERE closed_at < opened_at"
-            ),
-            0
-        );
+        assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM support_tickets WHERE closed_at < opened_at"), 0);
         assert_eq!(
             count(
                 &mut conn,
@@ -2111,52 +1769,18 @@ mod tests {
             0
         );
         // Retention demos need old rows: customers and orders past two years, events past 90 days.
-        assert!(
-            count(
-                &mut conn,
-                "SELECT COUNT(*) AS n FROM orders WHERE ordered_at < '2023-06-15'"
-            ) > 100
-        );
-        assert!(
-            count(
-                &mut conn,
-                "SELECT COUNT(*) AS n FROM customers WHERE created_at < '2022-01-01'"
-            ) > 0
-        );
-        let recent_events = count(
-            &mut conn,
-            "SELECT COUNT(*) AS n FROM web_events WHERE occurred_at >= '2024-05-11'",
-        );
-        assert!(
-            recent_events > 15_000 * 7 / 10 && recent_events < 15_000,
-            "{recent_events}"
-        );
-        assert!(
-            count(
-                &mut conn,
-                "SELECT COUNT(*) AS n FROM web_events WHERE occurred_at < '2025-03-17'"
-            ) > 5000
-        );
-        let dob = values(
-            &mut conn,
-            "SELECT MAX(date_of_birth) AS line FROM customers",
-        );
-        assert!(
-            dob[0].as_str() < "2007-06-15",
-            "customers are adults: {dob:?}"
-        );
+        assert!(count(&mut conn, "SELECT COUNT(*) AS n FROM orders WHERE ordered_at < '2023-06-15'") > 100);
+        assert!(count(&mut conn, "SELECT COUNT(*) AS n FROM customers WHERE created_at < '2022-01-01'") > 0);
+        let recent_events = count(&mut conn, "SELECT COUNT(*) AS n FROM web_events WHERE occurred_at >= '2024-05-11'");
+        assert!(recent_events > 15_000 * 7 / 10 && recent_events < 15_000, "{recent_events}");
+        assert!(count(&mut conn, "SELECT COUNT(*) AS n FROM web_events WHERE occurred_at < '2025-03-17'") > 5000);
+        let dob = values(&mut conn, "SELECT MAX(date_of_birth) AS line FROM customers");
+        assert!(dob[0].as_str() < "2007-06-15", "customers are adults: {dob:?}");
 
         // Personal data formats.
-        let phones = values(
-            &mut conn,
-            "SELECT phone AS line FROM customers WHERE phone IS NOT NULL",
-        );
+        let phones = values(&mut conn, "SELECT phone AS line FROM customers WHERE phone IS NOT NULL");
         assert!(phones.len() > 1200);
-        assert!(
-            phones.iter().all(|p| is_e164(p)),
-            "{:?}",
-            phones.iter().find(|p| !is_e164(p))
-        );
+        assert!(phones.iter().all(|p| is_e164(p)), "{:?}", phones.iter().find(|p| !is_e164(p)));
         let phone_country_mismatch = "SELECT COUNT(*) AS n FROM customers WHERE phone IS NOT NULL AND NOT ( \
             (country = 'DE' AND phone LIKE '+49%') OR (country = 'AT' AND phone LIKE '+43%') OR \
             (country = 'FR' AND phone LIKE '+33%') OR (country = 'NL' AND phone LIKE '+31%') OR \
@@ -2165,20 +1789,10 @@ mod tests {
             (country = 'IE' AND phone LIKE '+353%') OR (country = 'PL' AND phone LIKE '+48%') OR \
             (country = 'SE' AND phone LIKE '+46%'))";
         assert_eq!(count(&mut conn, phone_country_mismatch), 0);
-        assert_eq!(
-            count(
-                &mut conn,
-                "SELECT COUNT(DISTINCT phone) AS n FROM customers"
-            ),
-            phones.len() as i64
-        );
+        assert_eq!(count(&mut conn, "SELECT COUNT(DISTINCT phone) AS n FROM customers"), phones.len() as i64);
 
         let customer_emails = values(&mut conn, "SELECT email AS line FROM customers");
-        assert!(
-            customer_emails
-                .iter()
-                .all(|e| has_example_domain(e) && *e == e.to_lowercase())
-        );
+        assert!(customer_emails.iter().all(|e| has_example_domain(e) && *e == e.to_lowercase()));
         let other_emails = values(
             &mut conn,
             "SELECT email AS line FROM newsletter_subscriptions UNION ALL \
@@ -2212,10 +1826,7 @@ mod tests {
             ) > 10
         );
 
-        let ibans = values(
-            &mut conn,
-            "SELECT iban AS line FROM payments WHERE iban IS NOT NULL",
-        );
+        let ibans = values(&mut conn, "SELECT iban AS line FROM payments WHERE iban IS NOT NULL");
         assert!(ibans.len() > 100);
         for iban in &ibans {
             assert!(iban_is_valid(iban), "{iban}");
@@ -2229,30 +1840,20 @@ mod tests {
             (method = 'card') <> (card_masked IS NOT NULL AND card_brand IS NOT NULL) OR \
             (method = 'paypal') <> (payer_email IS NOT NULL)";
         assert_eq!(count(&mut conn, method_columns), 0);
-        let masks = values(
-            &mut conn,
-            "SELECT card_masked AS line FROM payments WHERE card_masked IS NOT NULL",
+        let masks = values(&mut conn, "SELECT card_masked AS line FROM payments WHERE card_masked IS NOT NULL");
+        assert!(
+            masks.iter().all(|m| m.len() == 19
+                && m.starts_with("**** **** **** ")
+                && m[15..].bytes().all(|b| b.is_ascii_digit()))
         );
-        assert!(masks.iter().all(|m| m.len() == 19
-            && m.starts_with("**** **** **** ")
-            && m[15..].bytes().all(|b| b.is_ascii_digit())));
 
-        let ips = values(
-            &mut conn,
-            "SELECT DISTINCT ip_address AS line FROM web_events",
-        );
+        let ips = values(&mut conn, "SELECT DISTINCT ip_address AS line FROM web_events");
         for prefix in ["192.0.2.", "198.51.100.", "203.0.113.", "2001:db8:"] {
             assert!(ips.iter().any(|ip| ip.starts_with(prefix)), "{prefix}");
         }
         assert!(ips.iter().all(|ip| ip.parse::<std::net::IpAddr>().is_ok()));
-        assert!(
-            count(
-                &mut conn,
-                "SELECT COUNT(*) AS n FROM web_events WHERE customer_id IS NULL"
-            ) > 3000
-        );
-        let confirmations =
-            "SELECT COUNT(*) AS n FROM web_events WHERE path LIKE '/newsletter/confirm?email=%'";
+        assert!(count(&mut conn, "SELECT COUNT(*) AS n FROM web_events WHERE customer_id IS NULL") > 3000);
+        let confirmations = "SELECT COUNT(*) AS n FROM web_events WHERE path LIKE '/newsletter/confirm?email=%'";
         assert!(count(&mut conn, confirmations) > 10);
         let before_signup = "SELECT COUNT(*) AS n FROM web_events e JOIN customers c ON c.id = e.customer_id \
             WHERE e.occurred_at < c.created_at \
@@ -2261,20 +1862,10 @@ mod tests {
         assert_eq!(values_n(&mut conn, before_signup), vec![0, 0]);
 
         // Names: diverse, accented, precomposed (NFC).
-        let names = values(
-            &mut conn,
-            "SELECT first_name || ' ' || last_name AS line FROM customers",
-        );
+        let names = values(&mut conn, "SELECT first_name || ' ' || last_name AS line FROM customers");
         assert!(names.iter().any(|n| !n.is_ascii()));
-        assert!(
-            names
-                .iter()
-                .all(|n| !n.chars().any(|c| ('\u{300}'..='\u{36f}').contains(&c)))
-        );
-        assert!(
-            names.iter().any(|n| n.contains('\'')),
-            "apostrophes in names are bound, not escaped"
-        );
+        assert!(names.iter().all(|n| !n.chars().any(|c| ('\u{300}'..='\u{36f}').contains(&c))));
+        assert!(names.iter().any(|n| n.contains('\'')), "apostrophes in names are bound, not escaped");
         let countries = values(&mut conn, "SELECT DISTINCT country AS line FROM customers");
         assert_eq!(countries.len(), 11);
 
@@ -2288,12 +1879,7 @@ mod tests {
         let with_phone = "SELECT COUNT(*) AS n FROM support_tickets t JOIN customers c ON c.id = t.customer_id \
             WHERE instr(t.body, c.phone) > 0";
         assert!(count(&mut conn, with_phone) > 5);
-        assert!(
-            count(
-                &mut conn,
-                "SELECT COUNT(*) AS n FROM support_tickets WHERE customer_id IS NULL"
-            ) > 20
-        );
+        assert!(count(&mut conn, "SELECT COUNT(*) AS n FROM support_tickets WHERE customer_id IS NULL") > 20);
         assert!(
             count(
                 &mut conn,
@@ -2306,12 +1892,7 @@ mod tests {
                 "SELECT COUNT(*) AS n FROM support_tickets WHERE body LIKE '%commande%' OR body LIKE '%adresse%'"
             ) > 0
         );
-        assert!(
-            count(
-                &mut conn,
-                "SELECT COUNT(*) AS n FROM support_tickets WHERE body NOT LIKE '%@%'"
-            ) > 100
-        );
+        assert!(count(&mut conn, "SELECT COUNT(*) AS n FROM support_tickets WHERE body NOT LIKE '%@%'") > 100);
     }
 
     #[test]
@@ -2327,9 +1908,7 @@ mod tests {
         assert_ne!(dump_a, dump_c);
         // A different seed changes the people, not just their order.
         let emails = |conn: &mut SqliteConnection| -> HashSet<String> {
-            values(conn, "SELECT email AS line FROM customers")
-                .into_iter()
-                .collect()
+            values(conn, "SELECT email AS line FROM customers").into_iter().collect()
         };
         let (ea, ec) = (emails(&mut a), emails(&mut c));
         assert!(ea.intersection(&ec).count() < 30);
@@ -2361,10 +1940,7 @@ mod tests {
         let (mut conn, summary) = create(&dir, "empty.db", &options(0, 3));
         assert_eq!(summary.rows("products"), Some(120));
         assert_eq!(summary.total_rows(), 120);
-        assert_eq!(
-            count(&mut conn, "SELECT COUNT(*) AS n FROM customer_order_totals"),
-            0
-        );
+        assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM customer_order_totals"), 0);
     }
 
     #[test]

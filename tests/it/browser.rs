@@ -103,7 +103,10 @@ async fn a_newcomer_searches_the_demo_and_opens_a_dataset() {
         let title = client.title().await?;
         assert!(title.starts_with("Home"), "title: {title}");
         let datasets = client.find(Locator::Css(".stats li:nth-child(2) .stat-number")).await?.text().await?;
-        assert!(datasets.replace(',', "").parse::<u32>().is_ok_and(|n| n >= 9), "datasets on the home page: {datasets}");
+        assert!(
+            datasets.replace(',', "").parse::<u32>().is_ok_and(|n| n >= 9),
+            "datasets on the home page: {datasets}"
+        );
 
         let search = client.find(Locator::Id("site-search")).await?;
         search.send_keys("phone").await?;
@@ -115,7 +118,8 @@ async fn a_newcomer_searches_the_demo_and_opens_a_dataset() {
 
         let hit = client.find(Locator::Css("ol.results a.result-name[href*='#column-']")).await?;
         let column = hit.text().await?;
-        let path = client.find(Locator::Css("ol.results a.result-name[href*='#column-'] ~ .kind")).await?.text().await?;
+        let path =
+            client.find(Locator::Css("ol.results a.result-name[href*='#column-'] ~ .kind")).await?.text().await?;
         assert_eq!(path, "column");
         hit.click().await?;
         client.wait().for_element(Locator::Css("table.columns-table")).await?;

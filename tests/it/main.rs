@@ -19,6 +19,7 @@ fn postgres_runs_when_required() {
     let db = support::PgDatabase::create("custodian_required")
         .expect("CUSTODIAN_TEST_REQUIRE_POSTGRES=1 but CUSTODIAN_TEST_POSTGRES_URL is not set");
     use diesel::prelude::*;
-    let one: i32 = diesel::select(1.into_sql::<diesel::sql_types::Integer>()).get_result(&mut db.connect()).expect("query");
+    let one: i32 =
+        diesel::select(1.into_sql::<diesel::sql_types::Integer>()).get_result(&mut db.connect()).expect("query");
     assert_eq!(one, 1);
 }

@@ -306,6 +306,7 @@ async fn head_requests_are_answered_without_a_body() {
     let res = app.send(actix_web::test::TestRequest::default().method(actix_web::http::Method::HEAD).uri("/")).await;
     assert_eq!(res.status, StatusCode::OK);
     assert!(res.body.is_empty());
-    let missing = app.send(actix_web::test::TestRequest::default().method(actix_web::http::Method::HEAD).uri("/nope")).await;
+    let missing =
+        app.send(actix_web::test::TestRequest::default().method(actix_web::http::Method::HEAD).uri("/nope")).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }

@@ -1,0 +1,124 @@
+//! `custodian demo`: builds the sample shop database, registers and crawls it, documents a few
+//! of its datasets the way a data team would, and serves the catalog.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+use crate::config::Config;
+use crate::db::{Db, catalog, dialect, now};
+use crate::demo::{ShopOptions, create_shop_database};
+use crate::targets::ConnectionRef;
+
+/// The demo source's name.
+pub const SOURCE: &str = "shop";
+
+/// Descriptions and owners a data team would have written; applied only where none exist.
+const DOCUMENTATION: &[(&str, &str, &str)] = &[
+    (
+        "customers",
+        "One row per registered customer of the web shop, with contact details and date of birth.",
+        "crm-team",
+    ),
+    ("addresses", "Billing and shipping addresses that customers entered at checkout.", "crm-team"),
+    ("orders", "Orders placed in the shop, one row per checkout.", "commerce-team"),
+    ("order_items", "The products and quantities of each order.", "commerce-team"),
+    (
+        "payments",
+        "Payments for orders: masked card numbers, IBANs for SEPA debits, PayPal payer addresses.",
+        "finance-team",
+    ),
+    (
+        "support_tickets",
+        "Customer-service tickets with free-text bodies that may mention personal data.",
+        "support-team",
+    ),
+    (
+        "newsletter_subscriptions",
+        "Newsletter sign-ups, by e-mail address; not every subscriber is a customer.",
+        "marketing-team",
+    ),
+    (
+        "web_events",
+        "Page views and clicks from the shop's web analytics, with IP addresses and user agents.",
+        "web-analytics",
+    ),
+];
+
+/// Where the demo keeps its catalog when `CUSTODIAN_DATABASE_URL` is not set.
+pub fn default_catalog(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("catalog.db").display())
+}
+
+/// Creates the shop database in `dir`, registers it as the `shop` source, crawls it and documents
+/// it. Returns the opened catalog.
+pub fn prepare(config: &Config, dir: &Path, show_progress: bool) -> anyhow::Result<Db> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let dir = dir.canonicalize().with_context(|| format!("resolving {}", dir.display()))?;
+    let shop_path: PathBuf = dir.join("shop.db");
+    let summary = create_shop_database(&shop_path, &ShopOptions::default())
+        .with_context(|| format!("creating the shop database at {}", shop_path.display()))?;
+    if show_progress {
+        println!(
+            "Created the sample shop at {} ({} rows in {} tables).",
+            shop_path.display(),
+            summary.total_rows(),
+            summary.tables.len()
+        );
+    }
+    let db = super::open_catalog(config)?;
+    let shop_ref = shop_path.to_string_lossy().into_owned();
+    let existing = catalog::find_source_by_name(&mut *db.reader()?, SOURCE)?;
+    match existing {
+        Some(source) if source.connection_ref == shop_ref => {}
+        Some(source) => bail!(
+            "this catalog has a source named {SOURCE:?} at {} already; run the demo with another catalog \
+             (CUSTODIAN_DATABASE_URL) or the same --dir",
+            ConnectionRef::from_parts(&source.connection_kind, &source.connection_ref)
+                .map(|c| c.display())
+                .unwrap_or_default()
+        ),
+        None => {
+            super::source::add(
+                &db,
+                &super::source::AddArgs {
+                    name: SOURCE.into(),
+                    url: Some(shop_ref),
+                    url_env: None,
+                    kind: None,
+                    description: Some("The web shop's operational database (demo data, generated).".into()),
+                    owner: Some("commerce-team".into()),
+                },
+            )?;
+        }
+    }
+    super::crawl::run(&db, SOURCE, "demo", show_progress)?;
+    document(&db)?;
+    Ok(db)
+}
+
+fn document(db: &Db) -> anyhow::Result<()> {
+    let mut conn = db.writer()?;
+    dialect::write_transaction(&mut conn, |conn| {
+        let Some(source) = catalog::find_source_by_name(conn, SOURCE)? else {
+            return Ok(());
+        };
+        for (table, description, owner) in DOCUMENTATION {
+            if let Some(d) = catalog::find_dataset_by_name(conn, source.id, "main", table)?
+                && d.description.is_none()
+                && d.owner.is_none()
+            {
+                catalog::update_dataset_details(conn, d.id, Some(description), Some(owner), now())?;
+            }
+        }
+        Ok::<_, diesel::result::Error>(())
+    })?;
+    Ok(())
+}
+
+/// Prepares the demo and serves it.
+pub async fn run(config: Config, dir: &Path) -> anyhow::Result<()> {
+    let db = prepare(&config, dir, true)?;
+    println!("Open http://{}/ to explore the catalog. Press Ctrl-C to stop.", config.bind);
+    super::serve::run(config, db).await
+}
