@@ -86,14 +86,13 @@ pub fn store(
 pub fn list(db: &Db) -> anyhow::Result<()> {
     let mut conn = db.reader()?;
     let sources = catalog::list_sources(&mut conn)?;
-    let counts = catalog::source_counts(&mut conn)?;
     if sources.is_empty() {
         println!("No sources yet. Add one with: custodian source add NAME --url URL");
         return Ok(());
     }
     println!("{:<24} {:<10} {:>9} {:>9}  connection", "name", "kind", "datasets", "columns");
     for s in sources {
-        let (d, c) = counts.get(&s.id).copied().unwrap_or_default();
+        let (d, c) = (s.dataset_count, s.column_count);
         let connection =
             ConnectionRef::from_parts(&s.connection_kind, &s.connection_ref).map(|c| c.display()).unwrap_or_default();
         println!("{:<24} {:<10} {:>9} {:>9}  {connection}", s.name, s.kind, d, c);

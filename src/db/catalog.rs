@@ -39,30 +39,6 @@ pub fn list_sources(conn: &mut AnyConnection) -> QueryResult<Vec<Source>> {
     sources::table.order(sources::name).select(Source::as_select()).load(conn)
 }
 
-/// Active dataset and column counts per source id.
-pub fn source_counts(conn: &mut AnyConnection) -> QueryResult<HashMap<i64, (i64, i64)>> {
-    let datasets: Vec<(i64, i64)> = datasets::table
-        .filter(datasets::status.eq(ACTIVE))
-        .group_by(datasets::source_id)
-        .select((datasets::source_id, diesel::dsl::count_star()))
-        .load(conn)?;
-    let columns: Vec<(i64, i64)> = dataset_columns::table
-        .inner_join(datasets::table)
-        .filter(datasets::status.eq(ACTIVE))
-        .filter(dataset_columns::status.eq(ACTIVE))
-        .group_by(datasets::source_id)
-        .select((datasets::source_id, diesel::dsl::count_star()))
-        .load(conn)?;
-    let mut out: HashMap<i64, (i64, i64)> = HashMap::new();
-    for (id, n) in datasets {
-        out.entry(id).or_default().0 = n;
-    }
-    for (id, n) in columns {
-        out.entry(id).or_default().1 = n;
-    }
-    Ok(out)
-}
-
 pub fn update_source_details(
     conn: &mut AnyConnection,
     id: i64,
@@ -379,12 +355,16 @@ pub struct CatalogCounts {
     pub removed_datasets: i64,
 }
 
+/// Counts kept on the sources by crawls, so the home page does not count a million rows.
 pub fn catalog_counts(conn: &mut AnyConnection) -> QueryResult<CatalogCounts> {
-    let sources = sources::table.count().get_result(conn)?;
-    let datasets = datasets::table.filter(datasets::status.eq(ACTIVE)).count().get_result(conn)?;
+    let rows: Vec<(i64, i64)> = sources::table.select((sources::dataset_count, sources::column_count)).load(conn)?;
     let removed_datasets = datasets::table.filter(datasets::status.eq(REMOVED)).count().get_result(conn)?;
-    let columns = dataset_columns::table.filter(dataset_columns::status.eq(ACTIVE)).count().get_result(conn)?;
-    Ok(CatalogCounts { sources, datasets, columns, removed_datasets })
+    Ok(CatalogCounts {
+        sources: rows.len() as i64,
+        datasets: rows.iter().map(|r| r.0).sum(),
+        columns: rows.iter().map(|r| r.1).sum(),
+        removed_datasets,
+    })
 }
 
 pub fn list_recently_changed_datasets(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<DatasetListItem>> {
@@ -507,6 +487,19 @@ pub fn apply_snapshot(
         diesel::update(datasets::table.filter(datasets::id.eq_any(chunk)))
             .set((datasets::status.eq(REMOVED), datasets::removed_at.eq(now), datasets::updated_at.eq(now)))
             .execute(conn)?;
+        // A removed dataset's columns are gone with it (they come back with it, through the
+        // column comparison below).
+        diesel::update(
+            dataset_columns::table
+                .filter(dataset_columns::dataset_id.eq_any(chunk))
+                .filter(dataset_columns::status.eq(ACTIVE)),
+        )
+        .set((
+            dataset_columns::status.eq(REMOVED),
+            dataset_columns::removed_at.eq(now),
+            dataset_columns::updated_at.eq(now),
+        ))
+        .execute(conn)?;
         diesel::update(
             foreign_keys::table
                 .filter(foreign_keys::from_dataset_id.eq_any(chunk).or(foreign_keys::to_dataset_id.eq_any(chunk))),
@@ -670,7 +663,24 @@ pub fn apply_snapshot(
             .execute(conn)?;
     }
 
-    diesel::update(sources::table.find(source_id)).set(sources::last_crawled_at.eq(now)).execute(conn)?;
+    let dataset_count: i64 = datasets::table
+        .filter(datasets::source_id.eq(source_id))
+        .filter(datasets::status.eq(ACTIVE))
+        .count()
+        .get_result(conn)?;
+    let column_count: i64 = dataset_columns::table
+        .inner_join(datasets::table)
+        .filter(datasets::source_id.eq(source_id))
+        .filter(dataset_columns::status.eq(ACTIVE))
+        .count()
+        .get_result(conn)?;
+    diesel::update(sources::table.find(source_id))
+        .set((
+            sources::last_crawled_at.eq(now),
+            sources::dataset_count.eq(dataset_count),
+            sources::column_count.eq(column_count),
+        ))
+        .execute(conn)?;
     progress(total, total);
     Ok(changes)
 }

@@ -228,36 +228,57 @@ pub fn like_escape(term: &str) -> String {
 /// The shortest term the trigram indexes can answer; shorter terms are matched by scanning.
 pub const MIN_INDEXED_TERM: usize = 3;
 
-/// Appends a predicate that holds when every term occurs (any case) in one of `fields` of the row
-/// `alias`, answered from the trigram index of the backend. `fts_table` is SQLite's FTS5 table
-/// over the same row, whose rowid is the row's id.
-pub fn push_text_match(q: &mut SqlBuilder, alias: &str, fields: &[&str], fts_table: &str, terms: &[String]) {
+/// A searchable table: its alias in queries, the text fields searched, and (on SQLite) the
+/// FTS5 table that indexes those fields by the row's id.
+pub struct SearchTable {
+    pub table: &'static str,
+    pub alias: &'static str,
+    pub fts: &'static str,
+    pub fields: &'static [&'static str],
+}
+
+/// Appends `FROM … WHERE …` selecting the active rows in which every term occurs (any case) in one
+/// of the fields, answered from the backend's trigram index; returns the ORDER BY expression that
+/// walks the matches in index order (cheap with LIMIT). The caller appends further `AND …`.
+pub fn push_matching_rows(q: &mut SqlBuilder, t: &SearchTable, terms: &[String]) -> String {
     let (indexed, short): (Vec<&String>, Vec<&String>) =
-        terms.iter().partition(|t| t.chars().count() >= MIN_INDEXED_TERM);
-    q.push("(1 = 1");
-    match q.backend() {
+        terms.iter().partition(|term| term.chars().count() >= MIN_INDEXED_TERM);
+    let a = t.alias;
+    let order = match q.backend() {
         Backend::Sqlite if !indexed.is_empty() => {
-            let expr =
-                indexed.iter().map(|t| format!("\"{}\"", t.replace('"', "\"\""))).collect::<Vec<_>>().join(" AND ");
-            q.push(&format!(" AND {alias}.id IN (SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH "));
+            let expr = indexed
+                .iter()
+                .map(|term| format!("\"{}\"", term.replace('"', "\"\"")))
+                .collect::<Vec<_>>()
+                .join(" AND ");
+            q.push(&format!(
+                " FROM {fts} JOIN {table} {a} ON {a}.id = {fts}.rowid WHERE {fts} MATCH ",
+                fts = t.fts,
+                table = t.table
+            ));
             q.bind(Bind::Text(expr));
-            q.push(")");
+            format!("{}.rowid", t.fts)
+        }
+        Backend::Sqlite => {
+            q.push(&format!(" FROM {} {a} WHERE {a}.status = 'active'", t.table));
+            format!("{a}.id")
         }
         Backend::Postgres => {
+            q.push(&format!(" FROM {} {a} WHERE {a}.status = 'active'", t.table));
             for term in &indexed {
-                push_like_any(q, alias, fields, term, "ILIKE");
+                push_like_any(q, a, t.fields, term, "ILIKE");
             }
+            format!("{a}.id")
         }
-        Backend::Sqlite => {}
-    }
+    };
+    let op = match q.backend() {
+        Backend::Postgres => "ILIKE",
+        Backend::Sqlite => "LIKE",
+    };
     for term in &short {
-        let op = match q.backend() {
-            Backend::Postgres => "ILIKE",
-            Backend::Sqlite => "LIKE",
-        };
-        push_like_any(q, alias, fields, term, op);
+        push_like_any(q, a, t.fields, term, op);
     }
-    q.push(")");
+    order
 }
 
 fn push_like_any(q: &mut SqlBuilder, alias: &str, fields: &[&str], term: &str, op: &str) {
@@ -274,6 +295,42 @@ fn push_like_any(q: &mut SqlBuilder, alias: &str, fields: &[&str], term: &str, o
     q.push(")");
 }
 
+/// The smallest string greater than every string that starts with `prefix`.
+fn prefix_successor(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        if let Some(next) = char::from_u32(last as u32 + 1) {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// Appends a predicate (no leading AND) for names starting with `prefix` (lower-case, compared
+/// case-insensitively), answered by the `*_name_search_idx` index; returns the ORDER BY that walks
+/// that index (name order, then id).
+pub fn push_name_prefix(q: &mut SqlBuilder, alias: &str, prefix: &str) -> String {
+    let upper = prefix_successor(prefix);
+    let (name, order) = match q.backend() {
+        Backend::Sqlite => (format!("{alias}.name"), format!("{alias}.name COLLATE NOCASE, {alias}.id")),
+        Backend::Postgres => {
+            (format!("lower({alias}.name) COLLATE \"C\""), format!("lower({alias}.name) COLLATE \"C\", {alias}.id"))
+        }
+    };
+    let collate = if q.backend() == Backend::Sqlite { " COLLATE NOCASE" } else { "" };
+    q.push(&format!("({name} >= "));
+    q.bind(Bind::Text(prefix.to_owned()));
+    q.push(collate);
+    if let Some(upper) = upper {
+        q.push(&format!(" AND {name} < "));
+        q.bind(Bind::Text(upper));
+        q.push(collate);
+    }
+    q.push(")");
+    order
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,6 +343,13 @@ mod tests {
         let mut q = SqlBuilder::new(Backend::Sqlite);
         q.push("SELECT ").bind(Bind::BigInt(1)).push(", ").bind(Bind::Text("a".into()));
         assert_eq!(q.sql(), "SELECT ?, ?");
+    }
+
+    #[test]
+    fn prefix_successors_bound_every_extension() {
+        assert_eq!(prefix_successor("email").as_deref(), Some("emaim"));
+        assert_eq!(prefix_successor("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_successor(""), None);
     }
 
     #[test]

@@ -23,6 +23,10 @@ pub struct Source {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub last_crawled_at: Option<NaiveDateTime>,
+    /// Active datasets, as of the last crawl.
+    pub dataset_count: i64,
+    /// Active columns of active datasets, as of the last crawl.
+    pub column_count: i64,
 }
 
 #[derive(Insertable, Clone, Debug)]

@@ -13,6 +13,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         last_crawled_at -> Nullable<Timestamp>,
+        dataset_count -> BigInt,
+        column_count -> BigInt,
     }
 }
 

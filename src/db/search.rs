@@ -1,14 +1,31 @@
-//! Catalog search: datasets and columns whose name, description or source comment contain every
-//! term of the query, answered from trigram indexes (see `dialect::push_text_match`).
+//! Catalog search: active datasets and columns whose name, description or source comment contain
+//! every term of the query. Names that start with the query come first (in name order, from an
+//! index), then the other matches in index order, so the first page never sorts all matches.
+
+use std::collections::HashMap;
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
 use super::AnyConnection;
-use super::dialect::{self, Bind, SqlBuilder};
+use super::dialect::{self, Bind, SearchTable, SqlBuilder};
 
-/// Column matches are counted up to this many; beyond it pages say "more than".
+/// Matches are counted up to this many; beyond it pages say "more than".
 pub const COUNT_CAP: i64 = 10_000;
+
+const DATASETS: SearchTable = SearchTable {
+    table: "datasets",
+    alias: "d",
+    fts: "dataset_search",
+    fields: &["name", "description", "source_comment"],
+};
+
+const COLUMNS: SearchTable = SearchTable {
+    table: "dataset_columns",
+    alias: "c",
+    fts: "column_search",
+    fields: &["name", "description", "source_comment"],
+};
 
 #[derive(Clone, Debug, Default)]
 pub struct SearchQuery {
@@ -23,10 +40,6 @@ impl SearchQuery {
     /// Splits free text into terms (whitespace-separated, lower-cased, at most eight).
     pub fn terms_of(text: &str) -> Vec<String> {
         text.split_whitespace().map(str::to_lowercase).take(8).collect()
-    }
-
-    fn phrase(&self) -> String {
-        self.terms.join(" ")
     }
 }
 
@@ -76,13 +89,20 @@ struct Count {
     n: i64,
 }
 
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
 /// One page of results: datasets first, then columns, as one list.
 #[derive(Clone, Debug, Default)]
 pub struct SearchPage {
     pub datasets: Vec<DatasetHit>,
     pub columns: Vec<ColumnHit>,
+    /// Exact up to [`COUNT_CAP`]; the `*_capped` flags say when there are more.
     pub dataset_total: i64,
-    /// Exact up to [`COUNT_CAP`]; `columns_capped` says when there are more.
+    pub datasets_capped: bool,
     pub column_total: i64,
     pub columns_capped: bool,
 }
@@ -93,36 +113,101 @@ impl SearchPage {
     }
 }
 
-fn push_dataset_filter(q: &mut SqlBuilder, query: &SearchQuery) {
-    q.push(" FROM datasets d JOIN sources s ON s.id = d.source_id WHERE d.status = 'active' AND ");
-    dialect::push_text_match(q, "d", &["name", "description", "source_comment"], "dataset_search", &query.terms);
-    if let Some(id) = query.source_id {
-        q.push(" AND d.source_id = ").bind(Bind::BigInt(id));
+/// Restricts to one source.
+fn push_source_filter(q: &mut SqlBuilder, t: &SearchTable, source_id: Option<i64>) {
+    if let Some(id) = source_id {
+        if t.alias == DATASETS.alias {
+            q.push(" AND d.source_id = ").bind(Bind::BigInt(id));
+        } else {
+            q.push(" AND c.dataset_id IN (SELECT id FROM datasets WHERE source_id = ").bind(Bind::BigInt(id)).push(")");
+        }
     }
 }
 
-fn push_column_filter(q: &mut SqlBuilder, query: &SearchQuery) {
-    q.push(
-        " FROM dataset_columns c JOIN datasets d ON d.id = c.dataset_id JOIN sources s ON s.id = d.source_id \
-         WHERE c.status = 'active' AND d.status = 'active' AND ",
-    );
-    dialect::push_text_match(q, "c", &["name", "description", "source_comment"], "column_search", &query.terms);
-    if let Some(id) = query.source_id {
-        q.push(" AND d.source_id = ").bind(Bind::BigInt(id));
-    }
+fn count(conn: &mut AnyConnection, q: SqlBuilder) -> QueryResult<(i64, bool)> {
+    let n = q.build().get_result::<Count>(conn)?.n;
+    Ok((n.min(COUNT_CAP), n > COUNT_CAP))
 }
 
-/// Best matches first: the whole name equal to the query, then starting with it, then containing
-/// it, then matches in descriptions only; shorter names first within each.
-fn push_rank(q: &mut SqlBuilder, alias: &str, phrase: &str) {
-    let escaped = dialect::like_escape(phrase);
-    q.push(&format!(" ORDER BY CASE WHEN lower({alias}.name) = "));
-    q.bind(Bind::Text(phrase.to_owned()));
-    q.push(&format!(" THEN 0 WHEN lower({alias}.name) LIKE "));
-    q.bind(Bind::Text(format!("{escaped}%")));
-    q.push(&format!(" ESCAPE '\\' THEN 1 WHEN lower({alias}.name) LIKE "));
-    q.bind(Bind::Text(format!("%{escaped}%")));
-    q.push(&format!(" ESCAPE '\\' THEN 2 ELSE 3 END, length({alias}.name), {alias}.name, {alias}.id"));
+fn ids(conn: &mut AnyConnection, q: SqlBuilder) -> QueryResult<Vec<i64>> {
+    Ok(q.build().load::<Id>(conn)?.into_iter().map(|r| r.id).collect())
+}
+
+/// Matching ids of one table for the slice [offset, offset + limit), and the (capped) total.
+fn table_page(
+    conn: &mut AnyConnection,
+    t: &SearchTable,
+    query: &SearchQuery,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<i64>, i64, bool)> {
+    let backend = dialect::backend(conn);
+    let phrase = query.terms.join(" ");
+    let a = t.alias;
+
+    let mut q = SqlBuilder::new(backend);
+    q.push("SELECT count(*) AS n FROM (SELECT 1");
+    dialect::push_matching_rows(&mut q, t, &query.terms);
+    push_source_filter(&mut q, t, query.source_id);
+    q.push(" LIMIT ").bind(Bind::BigInt(COUNT_CAP + 1)).push(") AS capped");
+    let (total, capped) = count(conn, q)?;
+    if total == 0 || offset >= total || limit <= 0 {
+        return Ok((Vec::new(), total, capped));
+    }
+
+    // Names that start with the query.
+    let mut q = SqlBuilder::new(backend);
+    q.push(&format!("SELECT count(*) AS n FROM (SELECT 1 FROM {} {a} WHERE {a}.status = 'active' AND ", t.table));
+    dialect::push_name_prefix(&mut q, a, &phrase);
+    push_source_filter(&mut q, t, query.source_id);
+    q.push(" LIMIT ").bind(Bind::BigInt(COUNT_CAP + 1)).push(") AS capped");
+    let (leading, _) = count(conn, q)?;
+    let mut page = Vec::new();
+    if offset < leading {
+        let mut q = SqlBuilder::new(backend);
+        q.push(&format!("SELECT {a}.id AS id FROM {} {a} WHERE {a}.status = 'active' AND ", t.table));
+        let order = dialect::push_name_prefix(&mut q, a, &phrase);
+        push_source_filter(&mut q, t, query.source_id);
+        q.push(&format!(" ORDER BY {order} LIMIT "))
+            .bind(Bind::BigInt(limit))
+            .push(" OFFSET ")
+            .bind(Bind::BigInt(offset));
+        page = ids(conn, q)?;
+    }
+
+    // Then the other matches.
+    let wanted = limit - page.len() as i64;
+    if wanted > 0 {
+        let mut q = SqlBuilder::new(backend);
+        q.push(&format!("SELECT {a}.id AS id"));
+        let order = dialect::push_matching_rows(&mut q, t, &query.terms);
+        push_source_filter(&mut q, t, query.source_id);
+        q.push(" AND NOT ");
+        dialect::push_name_prefix(&mut q, a, &phrase);
+        q.push(&format!(" ORDER BY {order} LIMIT "))
+            .bind(Bind::BigInt(wanted))
+            .push(" OFFSET ")
+            .bind(Bind::BigInt((offset - leading).max(0)));
+        page.extend(ids(conn, q)?);
+    }
+    Ok((page, total, capped))
+}
+
+fn push_id_list(q: &mut SqlBuilder, ids: &[i64]) {
+    q.push("(");
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.bind(Bind::BigInt(*id));
+    }
+    q.push(")");
+}
+
+/// Puts loaded rows back in the order of `ids`.
+fn in_order<T>(ids: &[i64], rows: Vec<T>, id: impl Fn(&T) -> i64) -> Vec<T> {
+    let mut by_id: HashMap<i64, T> = rows.into_iter().map(|r| (id(&r), r)).collect();
+    ids.iter().filter_map(|i| by_id.remove(i)).collect()
 }
 
 pub fn search(conn: &mut AnyConnection, query: &SearchQuery, offset: i64, limit: i64) -> QueryResult<SearchPage> {
@@ -131,43 +216,36 @@ pub fn search(conn: &mut AnyConnection, query: &SearchQuery, offset: i64, limit:
     if query.terms.is_empty() {
         return Ok(page);
     }
-    let phrase = query.phrase();
     if query.include_datasets {
-        let mut q = SqlBuilder::new(backend);
-        q.push("SELECT count(*) AS n");
-        push_dataset_filter(&mut q, query);
-        page.dataset_total = q.build().get_result::<Count>(conn)?.n;
-        if offset < page.dataset_total {
+        let (ids, total, capped) = table_page(conn, &DATASETS, query, offset, limit)?;
+        page.dataset_total = total;
+        page.datasets_capped = capped;
+        if !ids.is_empty() {
             let mut q = SqlBuilder::new(backend);
             q.push(
-                "SELECT d.id, s.name AS source_name, d.schema_name, d.name, d.kind, d.description, d.source_comment",
+                "SELECT d.id, s.name AS source_name, d.schema_name, d.name, d.kind, d.description, d.source_comment \
+                 FROM datasets d JOIN sources s ON s.id = d.source_id WHERE d.id IN ",
             );
-            push_dataset_filter(&mut q, query);
-            push_rank(&mut q, "d", &phrase);
-            q.push(" LIMIT ").bind(Bind::BigInt(limit)).push(" OFFSET ").bind(Bind::BigInt(offset));
-            page.datasets = q.build().load(conn)?;
+            push_id_list(&mut q, &ids);
+            page.datasets = in_order(&ids, q.build().load::<DatasetHit>(conn)?, |h| h.id);
         }
     }
     if query.include_columns {
-        let mut q = SqlBuilder::new(backend);
-        q.push("SELECT count(*) AS n FROM (SELECT 1");
-        push_column_filter(&mut q, query);
-        q.push(" LIMIT ").bind(Bind::BigInt(COUNT_CAP + 1)).push(") AS capped");
-        let n = q.build().get_result::<Count>(conn)?.n;
-        page.columns_capped = n > COUNT_CAP;
-        page.column_total = n.min(COUNT_CAP);
         let wanted = limit - page.datasets.len() as i64;
         let column_offset = (offset - page.dataset_total).max(0);
-        if wanted > 0 && column_offset < page.column_total {
+        let (ids, total, capped) = table_page(conn, &COLUMNS, query, column_offset, wanted)?;
+        page.column_total = total;
+        page.columns_capped = capped;
+        if !ids.is_empty() {
             let mut q = SqlBuilder::new(backend);
             q.push(
                 "SELECT c.id, c.name, c.data_type, c.description, c.source_comment, d.id AS dataset_id, \
-                 d.schema_name AS dataset_schema, d.name AS dataset_name, s.name AS source_name",
+                 d.schema_name AS dataset_schema, d.name AS dataset_name, s.name AS source_name \
+                 FROM dataset_columns c JOIN datasets d ON d.id = c.dataset_id JOIN sources s ON s.id = d.source_id \
+                 WHERE c.id IN ",
             );
-            push_column_filter(&mut q, query);
-            push_rank(&mut q, "c", &phrase);
-            q.push(" LIMIT ").bind(Bind::BigInt(wanted)).push(" OFFSET ").bind(Bind::BigInt(column_offset));
-            page.columns = q.build().load(conn)?;
+            push_id_list(&mut q, &ids);
+            page.columns = in_order(&ids, q.build().load::<ColumnHit>(conn)?, |h| h.id);
         }
     }
     Ok(page)

@@ -46,7 +46,7 @@ fn ts(t: &chrono::NaiveDateTime) -> String {
     t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-fn source_json(s: Source, counts: (i64, i64)) -> SourceJson {
+fn source_json(s: Source) -> SourceJson {
     SourceJson {
         id: s.id,
         connection: sources::connection_display(&s),
@@ -58,8 +58,8 @@ fn source_json(s: Source, counts: (i64, i64)) -> SourceJson {
         default_schema: s.default_schema,
         description: s.description,
         owner: s.owner,
-        datasets: counts.0,
-        columns: counts.1,
+        datasets: s.dataset_count,
+        columns: s.column_count,
     }
 }
 
@@ -72,26 +72,19 @@ struct Page<T: Serialize> {
 }
 
 async fn list_sources(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let (list, counts) = read(&state, |conn| Ok((catalog::list_sources(conn)?, catalog::source_counts(conn)?))).await?;
-    let items: Vec<SourceJson> = list
-        .into_iter()
-        .map(|s| {
-            let c = counts.get(&s.id).copied().unwrap_or_default();
-            source_json(s, c)
-        })
-        .collect();
+    let list = read(&state, |conn| Ok(catalog::list_sources(conn)?)).await?;
+    let items: Vec<SourceJson> = list.into_iter().map(source_json).collect();
     let total = items.len() as i64;
     Ok(HttpResponse::Ok().json(Page { per_page: total, items, total, page: 1 }))
 }
 
 async fn get_source(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let (source, counts) = read(&state, move |conn| {
-        let source = catalog::find_source(conn, id)?.ok_or_else(|| AppError::not_found(format!("Source {id}")))?;
-        Ok((source, catalog::source_counts(conn)?.get(&id).copied().unwrap_or_default()))
+    let source = read(&state, move |conn| {
+        catalog::find_source(conn, id)?.ok_or_else(|| AppError::not_found(format!("Source {id}")))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(source_json(source, counts)))
+    Ok(HttpResponse::Ok().json(source_json(source)))
 }
 
 #[derive(Serialize)]
@@ -237,6 +230,7 @@ struct SearchHitJson {
 struct SearchJson {
     items: Vec<SearchHitJson>,
     datasets_total: i64,
+    datasets_total_is_lower_bound: bool,
     columns_total: i64,
     columns_total_is_lower_bound: bool,
     page: i64,
@@ -276,6 +270,7 @@ async fn search_catalog(state: web::Data<AppState>, params: web::Query<Params>) 
     Ok(HttpResponse::Ok().json(SearchJson {
         items,
         datasets_total: result.dataset_total,
+        datasets_total_is_lower_bound: result.datasets_capped,
         columns_total: result.column_total,
         columns_total_is_lower_bound: result.columns_capped,
         page,

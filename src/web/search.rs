@@ -125,7 +125,8 @@ pub async fn show(state: web::Data<AppState>, params: web::Query<Params>) -> Res
     if let Some(s) = params.source {
         base.push_str(&format!("&source={s}"));
     }
-    let pager = Pager::new("/search", &base, page_number, PER_PAGE, page.total(), page.columns_capped);
+    let pager =
+        Pager::new("/search", &base, page_number, PER_PAGE, page.total(), page.columns_capped || page.datasets_capped);
     let column_total = if page.columns_capped {
         format!("more than {} columns", view::count(page.column_total))
     } else {
@@ -139,7 +140,11 @@ pub async fn show(state: web::Data<AppState>, params: web::Query<Params>) -> Res
     layout.query = text.clone();
     render(&SearchView {
         layout,
-        dataset_total: view::plural(page.dataset_total, "dataset", "datasets"),
+        dataset_total: if page.datasets_capped {
+            format!("more than {} datasets", view::count(page.dataset_total))
+        } else {
+            view::plural(page.dataset_total, "dataset", "datasets")
+        },
         column_total,
         hits: hits(page, &terms),
         pager,

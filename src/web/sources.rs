@@ -47,21 +47,17 @@ pub fn connection_display(source: &Source) -> String {
 }
 
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let (sources, counts) =
-        read(&state, |conn| Ok((catalog::list_sources(conn)?, catalog::source_counts(conn)?))).await?;
+    let sources = read(&state, |conn| Ok(catalog::list_sources(conn)?)).await?;
     let sources = sources
         .into_iter()
-        .map(|s| {
-            let (d, c) = counts.get(&s.id).copied().unwrap_or_default();
-            SourceRow {
-                id: s.id,
-                kind: kind_label(&s.kind),
-                connection: connection_display(&s),
-                datasets: view::count(d),
-                columns: view::count(c),
-                last_crawled: s.last_crawled_at.as_ref().map(view::relative),
-                name: s.name,
-            }
+        .map(|s| SourceRow {
+            id: s.id,
+            kind: kind_label(&s.kind),
+            connection: connection_display(&s),
+            datasets: view::count(s.dataset_count),
+            columns: view::count(s.column_count),
+            last_crawled: s.last_crawled_at.as_ref().map(view::relative),
+            name: s.name,
         })
         .collect();
     render(&ListPage { layout: Layout::new(&state, "Sources", Section::Sources), sources })
@@ -141,12 +137,11 @@ pub struct ShowPage {
 
 pub async fn show(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let (source, counts, schemas, runs) = read(&state, move |conn| {
+    let (source, schemas, runs) = read(&state, move |conn| {
         let source = catalog::find_source(conn, id)?.ok_or_else(|| AppError::not_found(format!("Source {id}")))?;
-        let counts = catalog::source_counts(conn)?.get(&id).copied().unwrap_or_default();
         let schemas = catalog::list_schemas(conn, Some(id))?;
         let runs = catalog::list_crawl_runs_for_source(conn, id, 10)?;
-        Ok((source, counts, schemas, runs))
+        Ok((source, schemas, runs))
     })
     .await?;
     let now = crate::db::now();
@@ -166,8 +161,8 @@ pub async fn show(state: web::Data<AppState>, id: web::Path<i64>) -> Result<Http
         layout,
         kind: kind_label(&source.kind),
         connection: connection_display(&source),
-        datasets: view::count(counts.0),
-        columns: view::count(counts.1),
+        datasets: view::count(source.dataset_count),
+        columns: view::count(source.column_count),
         schemas,
         active: active.map(run_line),
         progress,

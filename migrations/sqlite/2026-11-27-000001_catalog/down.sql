@@ -1,8 +1,10 @@
-DROP TRIGGER dataset_columns_search_update;
+DROP TRIGGER dataset_columns_search_reindex;
+DROP TRIGGER dataset_columns_search_unindex;
 DROP TRIGGER dataset_columns_search_delete;
 DROP TRIGGER dataset_columns_search_insert;
 DROP TABLE column_search;
-DROP TRIGGER datasets_search_update;
+DROP TRIGGER datasets_search_reindex;
+DROP TRIGGER datasets_search_unindex;
 DROP TRIGGER datasets_search_delete;
 DROP TRIGGER datasets_search_insert;
 DROP TABLE dataset_search;

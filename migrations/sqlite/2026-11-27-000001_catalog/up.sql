@@ -10,7 +10,9 @@ CREATE TABLE sources (
     owner TEXT,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,
-    last_crawled_at TIMESTAMP
+    last_crawled_at TIMESTAMP,
+    dataset_count BIGINT NOT NULL DEFAULT 0,   -- active datasets, kept by crawls
+    column_count BIGINT NOT NULL DEFAULT 0     -- active columns of active datasets, kept by crawls
 );
 
 CREATE TABLE crawl_runs (
@@ -55,6 +57,9 @@ CREATE TABLE datasets (
 CREATE INDEX datasets_updated_idx ON datasets (updated_at);
 CREATE INDEX datasets_name_idx ON datasets (name, id);
 CREATE INDEX datasets_kind_idx ON datasets (kind, name);
+CREATE INDEX datasets_schema_idx ON datasets (source_id, schema_name);
+-- Search ranks names that start with the query first, in name order (case-insensitive).
+CREATE INDEX datasets_name_search_idx ON datasets (name COLLATE NOCASE, id) WHERE status = 'active';
 
 CREATE TABLE dataset_columns (
     id INTEGER PRIMARY KEY NOT NULL,
@@ -74,6 +79,7 @@ CREATE TABLE dataset_columns (
     UNIQUE (dataset_id, name)
 );
 CREATE INDEX dataset_columns_ordinal_idx ON dataset_columns (dataset_id, ordinal);
+CREATE INDEX dataset_columns_name_search_idx ON dataset_columns (name COLLATE NOCASE, id) WHERE status = 'active';
 
 CREATE TABLE foreign_keys (
     id INTEGER PRIMARY KEY NOT NULL,
@@ -90,22 +96,26 @@ CREATE TABLE foreign_keys (
 );
 CREATE INDEX foreign_keys_to_idx ON foreign_keys (to_dataset_id);
 
--- Search: trigram full-text indexes kept in step by triggers (substring matches, any case).
+-- Search: trigram full-text indexes over active rows only, kept in step by triggers.
 CREATE VIRTUAL TABLE dataset_search USING fts5 (
     name, description, source_comment,
     content = 'datasets', content_rowid = 'id', tokenize = 'trigram'
 );
-CREATE TRIGGER datasets_search_insert AFTER INSERT ON datasets BEGIN
+CREATE TRIGGER datasets_search_insert AFTER INSERT ON datasets WHEN new.status = 'active' BEGIN
     INSERT INTO dataset_search (rowid, name, description, source_comment)
     VALUES (new.id, new.name, new.description, new.source_comment);
 END;
-CREATE TRIGGER datasets_search_delete AFTER DELETE ON datasets BEGIN
+CREATE TRIGGER datasets_search_delete AFTER DELETE ON datasets WHEN old.status = 'active' BEGIN
     INSERT INTO dataset_search (dataset_search, rowid, name, description, source_comment)
     VALUES ('delete', old.id, old.name, old.description, old.source_comment);
 END;
-CREATE TRIGGER datasets_search_update AFTER UPDATE OF name, description, source_comment ON datasets BEGIN
+CREATE TRIGGER datasets_search_unindex AFTER UPDATE OF name, description, source_comment, status ON datasets
+WHEN old.status = 'active' BEGIN
     INSERT INTO dataset_search (dataset_search, rowid, name, description, source_comment)
     VALUES ('delete', old.id, old.name, old.description, old.source_comment);
+END;
+CREATE TRIGGER datasets_search_reindex AFTER UPDATE OF name, description, source_comment, status ON datasets
+WHEN new.status = 'active' BEGIN
     INSERT INTO dataset_search (rowid, name, description, source_comment)
     VALUES (new.id, new.name, new.description, new.source_comment);
 END;
@@ -114,17 +124,21 @@ CREATE VIRTUAL TABLE column_search USING fts5 (
     name, description, source_comment,
     content = 'dataset_columns', content_rowid = 'id', tokenize = 'trigram'
 );
-CREATE TRIGGER dataset_columns_search_insert AFTER INSERT ON dataset_columns BEGIN
+CREATE TRIGGER dataset_columns_search_insert AFTER INSERT ON dataset_columns WHEN new.status = 'active' BEGIN
     INSERT INTO column_search (rowid, name, description, source_comment)
     VALUES (new.id, new.name, new.description, new.source_comment);
 END;
-CREATE TRIGGER dataset_columns_search_delete AFTER DELETE ON dataset_columns BEGIN
+CREATE TRIGGER dataset_columns_search_delete AFTER DELETE ON dataset_columns WHEN old.status = 'active' BEGIN
     INSERT INTO column_search (column_search, rowid, name, description, source_comment)
     VALUES ('delete', old.id, old.name, old.description, old.source_comment);
 END;
-CREATE TRIGGER dataset_columns_search_update AFTER UPDATE OF name, description, source_comment ON dataset_columns BEGIN
+CREATE TRIGGER dataset_columns_search_unindex AFTER UPDATE OF name, description, source_comment, status ON dataset_columns
+WHEN old.status = 'active' BEGIN
     INSERT INTO column_search (column_search, rowid, name, description, source_comment)
     VALUES ('delete', old.id, old.name, old.description, old.source_comment);
+END;
+CREATE TRIGGER dataset_columns_search_reindex AFTER UPDATE OF name, description, source_comment, status ON dataset_columns
+WHEN new.status = 'active' BEGIN
     INSERT INTO column_search (rowid, name, description, source_comment)
     VALUES (new.id, new.name, new.description, new.source_comment);
 END;
