@@ -88,9 +88,10 @@ pub fn run(db: &Db, args: &SeedArgs) -> anyhow::Result<()> {
         let snapshot = synthetic_snapshot(s, made, count, args.columns_per_dataset);
         made += count;
         let mut conn = db.writer()?;
-        dialect::write_transaction(&mut conn, |conn| {
+        let changes = dialect::write_transaction(&mut conn, |conn| {
             catalog::apply_snapshot(conn, source_id, &snapshot, now(), &mut |_, _| {})
         })?;
+        dialect::refresh_statistics(&mut conn, changes.rows_changed())?;
         println!("{name}: {count} datasets ({:.1} s so far)", started.elapsed().as_secs_f64());
     }
     println!(

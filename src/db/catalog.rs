@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use super::models::*;
 use super::schema::{crawl_runs, dataset_columns, datasets, foreign_keys, sources};
-use super::{AnyConnection, dialect};
+use super::{AnyConnection, MultiBackend, dialect};
 use crate::targets::{Snapshot, SnapshotColumn, SnapshotDataset};
 
 /// Rows per multi-row INSERT: well under both backends' bind-parameter limits.
@@ -206,8 +206,8 @@ pub fn list_datasets(
     offset: i64,
     limit: i64,
 ) -> QueryResult<(Vec<DatasetListItem>, i64)> {
-    let build = || {
-        let mut q = datasets::table.inner_join(sources::table).into_boxed();
+    let filtered = || {
+        let mut q = datasets::table.into_boxed::<MultiBackend>();
         if let Some(id) = filter.source_id {
             q = q.filter(datasets::source_id.eq(id));
         }
@@ -222,11 +222,13 @@ pub fn list_datasets(
         }
         q
     };
-    let total: i64 = build().count().get_result(conn)?;
-    let rows: Vec<(Dataset, String)> = build()
+    let total: i64 = filtered().count().get_result(conn)?;
+    let ids: Vec<i64> =
+        filtered().order((datasets::name, datasets::id)).offset(offset).limit(limit).select(datasets::id).load(conn)?;
+    let rows: Vec<(Dataset, String)> = datasets::table
+        .inner_join(sources::table)
+        .filter(datasets::id.eq_any(&ids))
         .order((datasets::name, datasets::id))
-        .offset(offset)
-        .limit(limit)
         .select((Dataset::as_select(), sources::name))
         .load(conn)?;
     let items = rows.into_iter().map(|(dataset, source_name)| DatasetListItem { dataset, source_name }).collect();
@@ -395,7 +397,8 @@ pub struct CrawlChanges {
 }
 
 impl CrawlChanges {
-    pub fn is_empty(&self) -> bool {
+    /// Rows added, changed or removed.
+    pub fn rows_changed(&self) -> i64 {
         self.datasets_added
             + self.datasets_changed
             + self.datasets_removed
@@ -404,7 +407,10 @@ impl CrawlChanges {
             + self.columns_removed
             + self.foreign_keys_added
             + self.foreign_keys_removed
-            == 0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows_changed() == 0
     }
 }
 

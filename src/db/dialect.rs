@@ -2,7 +2,7 @@
 //! transaction, placeholders for hand-written SQL, and the text-search predicates. This is the only
 //! module that matches on [`AnyConnection`]'s variants.
 
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel::query_builder::BoxedSqlQuery;
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -91,6 +91,25 @@ pub fn migration_status(conn: &mut AnyConnection) -> Result<Vec<(String, bool)>,
             (name, is_applied)
         })
         .collect())
+}
+
+/// Refreshes the planner's statistics after a large change, outside any transaction, so that
+/// queries keep choosing the right indexes (SQLite plans badly without them: its `status`
+/// indexes look selective when they are not). Cheap when little changed.
+pub fn refresh_statistics(conn: &mut AnyConnection, rows_changed: i64) -> QueryResult<()> {
+    match conn {
+        AnyConnection::Sqlite(c) => {
+            if rows_changed > 0 {
+                diesel::sql_query("PRAGMA optimize").execute(c)?;
+            }
+        }
+        AnyConnection::Postgres(c) => {
+            if rows_changed >= 1000 {
+                diesel::sql_query("VACUUM (ANALYZE) sources, datasets, dataset_columns, foreign_keys").execute(c)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Runs `f` in a transaction that holds the write lock from its first statement (SQLite's
@@ -238,13 +257,12 @@ pub struct SearchTable {
 }
 
 /// Appends `FROM … WHERE …` selecting the active rows in which every term occurs (any case) in one
-/// of the fields, answered from the backend's trigram index; returns the ORDER BY expression that
-/// walks the matches in index order (cheap with LIMIT). The caller appends further `AND …`.
-pub fn push_matching_rows(q: &mut SqlBuilder, t: &SearchTable, terms: &[String]) -> String {
+/// of the fields, answered from the backend's trigram index. The caller appends further `AND …`.
+pub fn push_matching_rows(q: &mut SqlBuilder, t: &SearchTable, terms: &[String]) {
     let (indexed, short): (Vec<&String>, Vec<&String>) =
         terms.iter().partition(|term| term.chars().count() >= MIN_INDEXED_TERM);
     let a = t.alias;
-    let order = match q.backend() {
+    match q.backend() {
         Backend::Sqlite if !indexed.is_empty() => {
             let expr = indexed
                 .iter()
@@ -257,20 +275,17 @@ pub fn push_matching_rows(q: &mut SqlBuilder, t: &SearchTable, terms: &[String])
                 table = t.table
             ));
             q.bind(Bind::Text(expr));
-            format!("{}.rowid", t.fts)
         }
         Backend::Sqlite => {
             q.push(&format!(" FROM {} {a} WHERE {a}.status = 'active'", t.table));
-            format!("{a}.id")
         }
         Backend::Postgres => {
             q.push(&format!(" FROM {} {a} WHERE {a}.status = 'active'", t.table));
             for term in &indexed {
                 push_like_any(q, a, t.fields, term, "ILIKE");
             }
-            format!("{a}.id")
         }
-    };
+    }
     let op = match q.backend() {
         Backend::Postgres => "ILIKE",
         Backend::Sqlite => "LIKE",
@@ -278,7 +293,6 @@ pub fn push_matching_rows(q: &mut SqlBuilder, t: &SearchTable, terms: &[String])
     for term in &short {
         push_like_any(q, a, t.fields, term, op);
     }
-    order
 }
 
 fn push_like_any(q: &mut SqlBuilder, alias: &str, fields: &[&str], term: &str, op: &str) {
@@ -305,6 +319,38 @@ fn prefix_successor(prefix: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// How the next search statement in this transaction should be planned on PostgreSQL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SearchPlan {
+    /// Walk a B-tree index in order (name-prefix pages).
+    Ordered,
+    /// Collect matches from the trigram indexes with bitmap scans. With `LIMIT`, the planner
+    /// otherwise walks a whole table or index hoping to stop early, which takes a second when
+    /// matches are rare or all at the far end.
+    TextIndex,
+}
+
+/// Sets the plan for the following statements of the current transaction (PostgreSQL only;
+/// SQLite's FTS5 tables are always used when named).
+pub fn plan_search(conn: &mut AnyConnection, plan: SearchPlan) -> QueryResult<()> {
+    if let AnyConnection::Postgres(c) = conn {
+        let on = if plan == SearchPlan::Ordered { "on" } else { "off" };
+        c.batch_execute(&format!(
+            "SET LOCAL enable_seqscan = {on}; SET LOCAL enable_indexscan = {on}; SET LOCAL enable_indexonlyscan = {on};"
+        ))?;
+    }
+    Ok(())
+}
+
+/// Appends `FROM table alias` for a query that walks the `<table>_name_search_idx` index: SQLite
+/// is told to use it, as its planner otherwise prefers the low-selectivity status indexes.
+pub fn push_from_name_index(q: &mut SqlBuilder, table: &str, alias: &str) {
+    match q.backend() {
+        Backend::Sqlite => q.push(&format!(" FROM {table} {alias} INDEXED BY {table}_name_search_idx")),
+        Backend::Postgres => q.push(&format!(" FROM {table} {alias}")),
+    };
 }
 
 /// Appends a predicate (no leading AND) for names starting with `prefix` (lower-case, compared

@@ -8,10 +8,10 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
 use super::AnyConnection;
-use super::dialect::{self, Bind, SearchTable, SqlBuilder};
+use super::dialect::{self, Bind, SearchPlan, SearchTable, SqlBuilder};
 
 /// Matches are counted up to this many; beyond it pages say "more than".
-pub const COUNT_CAP: i64 = 10_000;
+pub const COUNT_CAP: i64 = 1_000;
 
 const DATASETS: SearchTable = SearchTable {
     table: "datasets",
@@ -133,7 +133,19 @@ fn ids(conn: &mut AnyConnection, q: SqlBuilder) -> QueryResult<Vec<i64>> {
     Ok(q.build().load::<Id>(conn)?.into_iter().map(|r| r.id).collect())
 }
 
+#[derive(QueryableByName)]
+struct Candidate {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    leading: i32,
+}
+
 /// Matching ids of one table for the slice [offset, offset + limit), and the (capped) total.
+///
+/// Names that start with the query come first, walked in name order from an index. The other
+/// matches follow in id order, taken from the first `COUNT_CAP + 1` matches the trigram index
+/// yields (which also gives the capped total), so no query sorts or counts every match.
 fn table_page(
     conn: &mut AnyConnection,
     t: &SearchTable,
@@ -145,27 +157,48 @@ fn table_page(
     let phrase = query.terms.join(" ");
     let a = t.alias;
 
+    dialect::plan_search(conn, SearchPlan::Ordered)?;
     let mut q = SqlBuilder::new(backend);
     q.push("SELECT count(*) AS n FROM (SELECT 1");
-    dialect::push_matching_rows(&mut q, t, &query.terms);
+    dialect::push_from_name_index(&mut q, t.table, a);
+    q.push(&format!(" WHERE {a}.status = 'active' AND "));
+    dialect::push_name_prefix(&mut q, a, &phrase);
     push_source_filter(&mut q, t, query.source_id);
     q.push(" LIMIT ").bind(Bind::BigInt(COUNT_CAP + 1)).push(") AS capped");
-    let (total, capped) = count(conn, q)?;
+    let (leading, leading_capped) = count(conn, q)?;
+
+    // Terms too short for the trigram index only match the start of names: a substring scan of
+    // millions of rows would not answer in time, and two letters match nearly everything anyway.
+    let substring = query.terms.iter().any(|term| term.chars().count() >= dialect::MIN_INDEXED_TERM);
+    let mut others = Vec::new();
+    let (total, capped) = if substring {
+        dialect::plan_search(conn, SearchPlan::TextIndex)?;
+        let mut q = SqlBuilder::new(backend);
+        q.push(&format!("SELECT {a}.id AS id, CASE WHEN "));
+        dialect::push_name_prefix(&mut q, a, &phrase);
+        q.push(" THEN 1 ELSE 0 END AS leading");
+        dialect::push_matching_rows(&mut q, t, &query.terms);
+        push_source_filter(&mut q, t, query.source_id);
+        q.push(" LIMIT ").bind(Bind::BigInt(COUNT_CAP + 1));
+        let candidates = q.build().load::<Candidate>(conn)?;
+        let n = candidates.len() as i64;
+        others = candidates.into_iter().filter(|c| c.leading == 0).map(|c| c.id).collect();
+        others.sort_unstable();
+        (n.min(COUNT_CAP), n > COUNT_CAP)
+    } else {
+        (leading, leading_capped)
+    };
     if total == 0 || offset >= total || limit <= 0 {
         return Ok((Vec::new(), total, capped));
     }
 
-    // Names that start with the query.
-    let mut q = SqlBuilder::new(backend);
-    q.push(&format!("SELECT count(*) AS n FROM (SELECT 1 FROM {} {a} WHERE {a}.status = 'active' AND ", t.table));
-    dialect::push_name_prefix(&mut q, a, &phrase);
-    push_source_filter(&mut q, t, query.source_id);
-    q.push(" LIMIT ").bind(Bind::BigInt(COUNT_CAP + 1)).push(") AS capped");
-    let (leading, _) = count(conn, q)?;
     let mut page = Vec::new();
     if offset < leading {
+        dialect::plan_search(conn, SearchPlan::Ordered)?;
         let mut q = SqlBuilder::new(backend);
-        q.push(&format!("SELECT {a}.id AS id FROM {} {a} WHERE {a}.status = 'active' AND ", t.table));
+        q.push(&format!("SELECT {a}.id AS id"));
+        dialect::push_from_name_index(&mut q, t.table, a);
+        q.push(&format!(" WHERE {a}.status = 'active' AND "));
         let order = dialect::push_name_prefix(&mut q, a, &phrase);
         push_source_filter(&mut q, t, query.source_id);
         q.push(&format!(" ORDER BY {order} LIMIT "))
@@ -174,22 +207,9 @@ fn table_page(
             .bind(Bind::BigInt(offset));
         page = ids(conn, q)?;
     }
-
-    // Then the other matches.
-    let wanted = limit - page.len() as i64;
-    if wanted > 0 {
-        let mut q = SqlBuilder::new(backend);
-        q.push(&format!("SELECT {a}.id AS id"));
-        let order = dialect::push_matching_rows(&mut q, t, &query.terms);
-        push_source_filter(&mut q, t, query.source_id);
-        q.push(" AND NOT ");
-        dialect::push_name_prefix(&mut q, a, &phrase);
-        q.push(&format!(" ORDER BY {order} LIMIT "))
-            .bind(Bind::BigInt(wanted))
-            .push(" OFFSET ")
-            .bind(Bind::BigInt((offset - leading).max(0)));
-        page.extend(ids(conn, q)?);
-    }
+    let wanted = (limit - page.len() as i64).max(0) as usize;
+    let skip = (offset - leading).max(0) as usize;
+    page.extend(others.into_iter().skip(skip).take(wanted));
     Ok((page, total, capped))
 }
 
@@ -211,6 +231,15 @@ fn in_order<T>(ids: &[i64], rows: Vec<T>, id: impl Fn(&T) -> i64) -> Vec<T> {
 }
 
 pub fn search(conn: &mut AnyConnection, query: &SearchQuery, offset: i64, limit: i64) -> QueryResult<SearchPage> {
+    conn.transaction(|conn| search_in_transaction(conn, query, offset, limit))
+}
+
+fn search_in_transaction(
+    conn: &mut AnyConnection,
+    query: &SearchQuery,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<SearchPage> {
     let backend = dialect::backend(conn);
     let mut page = SearchPage::default();
     if query.terms.is_empty() {

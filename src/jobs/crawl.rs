@@ -106,6 +106,7 @@ fn crawl_source(db: &Db, run: &CrawlRun, progress: &mut dyn ProgressSink) -> Res
     let changes = dialect::write_transaction(&mut conn, |conn| {
         catalog::apply_snapshot(conn, source.id, &snapshot, now(), &mut |done, total| progress.advance(done, total))
     })?;
+    dialect::refresh_statistics(&mut conn, changes.rows_changed())?;
     Ok(changes)
 }
 

@@ -57,9 +57,11 @@ CREATE TABLE datasets (
     UNIQUE (source_id, schema_name, name)
 );
 CREATE INDEX datasets_updated_idx ON datasets (updated_at);
-CREATE INDEX datasets_name_idx ON datasets (name, id);
-CREATE INDEX datasets_kind_idx ON datasets (kind, name);
-CREATE INDEX datasets_schema_idx ON datasets (source_id, schema_name);
+-- The dataset list: by status, optionally by kind or by source and schema, in name order.
+CREATE INDEX datasets_list_idx ON datasets (status, name, id);
+CREATE INDEX datasets_kind_list_idx ON datasets (status, kind, name, id);
+CREATE INDEX datasets_source_list_idx ON datasets (status, source_id, schema_name, name, id);
+CREATE INDEX datasets_schema_list_idx ON datasets (status, schema_name, name, id);
 -- Search: names that start with the query first (case-insensitive, in name order), then
 -- substring matches from trigram indexes, over active rows only.
 CREATE INDEX datasets_name_search_idx ON datasets ((lower(name) COLLATE "C"), id) WHERE status = 'active';
