@@ -102,6 +102,11 @@ enum DevCommand {
     },
 }
 
+/// mimalloc: the server allocates many small, short-lived buffers per request across threads,
+/// where it is markedly faster than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();

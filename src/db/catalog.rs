@@ -274,11 +274,11 @@ pub fn find_dataset_by_name(
 }
 
 /// A dataset's columns in ordinal order; removed ones last.
-pub fn list_columns(conn: &mut AnyConnection, dataset_id: i64) -> QueryResult<Vec<DatasetColumn>> {
+pub fn list_columns(conn: &mut AnyConnection, dataset_id: i64) -> QueryResult<Vec<ColumnSummary>> {
     dataset_columns::table
         .filter(dataset_columns::dataset_id.eq(dataset_id))
         .order((dataset_columns::status, dataset_columns::ordinal, dataset_columns::id))
-        .select(DatasetColumn::as_select())
+        .select(ColumnSummary::as_select())
         .load(conn)
 }
 
@@ -294,7 +294,7 @@ pub fn find_column(conn: &mut AnyConnection, dataset_id: i64, column_id: i64) ->
 /// A foreign key with the other dataset's identity, for the dataset page.
 #[derive(Clone, Debug)]
 pub struct ForeignKeyLink {
-    pub foreign_key: ForeignKey,
+    pub foreign_key: ForeignKeySummary,
     pub other_id: i64,
     pub other_schema: String,
     pub other_name: String,
@@ -305,21 +305,21 @@ pub fn foreign_keys_of(
     conn: &mut AnyConnection,
     dataset_id: i64,
 ) -> QueryResult<(Vec<ForeignKeyLink>, Vec<ForeignKeyLink>)> {
-    let outgoing: Vec<(ForeignKey, (i64, String, String))> = foreign_keys::table
+    let outgoing: Vec<(ForeignKeySummary, (i64, String, String))> = foreign_keys::table
         .inner_join(datasets::table.on(datasets::id.eq(foreign_keys::to_dataset_id)))
         .filter(foreign_keys::from_dataset_id.eq(dataset_id))
         .filter(foreign_keys::status.eq(ACTIVE))
         .order(foreign_keys::name)
-        .select((ForeignKey::as_select(), (datasets::id, datasets::schema_name, datasets::name)))
+        .select((ForeignKeySummary::as_select(), (datasets::id, datasets::schema_name, datasets::name)))
         .load(conn)?;
-    let incoming: Vec<(ForeignKey, (i64, String, String))> = foreign_keys::table
+    let incoming: Vec<(ForeignKeySummary, (i64, String, String))> = foreign_keys::table
         .inner_join(datasets::table.on(datasets::id.eq(foreign_keys::from_dataset_id)))
         .filter(foreign_keys::to_dataset_id.eq(dataset_id))
         .filter(foreign_keys::status.eq(ACTIVE))
         .order((datasets::name, foreign_keys::name))
-        .select((ForeignKey::as_select(), (datasets::id, datasets::schema_name, datasets::name)))
+        .select((ForeignKeySummary::as_select(), (datasets::id, datasets::schema_name, datasets::name)))
         .load(conn)?;
-    let link = |(foreign_key, (other_id, other_schema, other_name)): (ForeignKey, (i64, String, String))| {
+    let link = |(foreign_key, (other_id, other_schema, other_name)): (ForeignKeySummary, (i64, String, String))| {
         ForeignKeyLink { foreign_key, other_id, other_schema, other_name }
     };
     Ok((outgoing.into_iter().map(link).collect(), incoming.into_iter().map(link).collect()))
@@ -370,10 +370,16 @@ pub fn catalog_counts(conn: &mut AnyConnection) -> QueryResult<CatalogCounts> {
 }
 
 pub fn list_recently_changed_datasets(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<DatasetListItem>> {
-    let rows: Vec<(Dataset, String)> = datasets::table
-        .inner_join(sources::table)
+    // The newest ids first, from the (updated_at, id) index alone; then their rows.
+    let ids: Vec<i64> = datasets::table
         .order((datasets::updated_at.desc(), datasets::id.desc()))
         .limit(limit)
+        .select(datasets::id)
+        .load(conn)?;
+    let rows: Vec<(Dataset, String)> = datasets::table
+        .inner_join(sources::table)
+        .filter(datasets::id.eq_any(&ids))
+        .order((datasets::updated_at.desc(), datasets::id.desc()))
         .select((Dataset::as_select(), sources::name))
         .load(conn)?;
     Ok(rows.into_iter().map(|(dataset, source_name)| DatasetListItem { dataset, source_name }).collect())

@@ -188,16 +188,20 @@ pub struct PoolSettings {
 impl Db {
     /// Runs pending migrations, then opens the pools.
     pub fn open(url: &CatalogUrl, settings: &PoolSettings) -> Result<Self, DbOpenError> {
+        let backend = url.backend();
         let writer_manager = ConnectionManager::new(url.clone(), false);
         {
             let mut conn = writer_manager.establish().map_err(DbOpenError::Connect)?;
             dialect::run_migrations(&mut conn).map_err(DbOpenError::Migrate)?;
         }
-        let backend = url.backend();
+        // An SQLite file cannot go away under a connection, so checking each one out with a
+        // query first is wasted work; a PostgreSQL connection can drop, so it is checked.
+        let test_on_check_out = backend == Backend::Postgres;
         let build = |manager: ConnectionManager, size: u32| {
             Pool::builder()
                 .max_size(size)
                 .min_idle(Some(1))
+                .test_on_check_out(test_on_check_out)
                 .connection_timeout(settings.timeout)
                 .build(manager)
                 .map_err(DbOpenError::Pool)

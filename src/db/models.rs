@@ -127,6 +127,23 @@ pub struct DatasetColumn {
     pub removed_at: Option<NaiveDateTime>,
 }
 
+/// A column as pages and the API list it (no timestamps: reading them costs on every row).
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = dataset_columns)]
+pub struct ColumnSummary {
+    pub id: i64,
+    pub dataset_id: i64,
+    pub ordinal: i32,
+    pub name: String,
+    pub data_type: String,
+    pub nullable: bool,
+    pub is_primary_key: bool,
+    pub default_value: Option<String>,
+    pub description: Option<String>,
+    pub source_comment: Option<String>,
+    pub status: String,
+}
+
 #[derive(Insertable, Clone, Debug)]
 #[diesel(table_name = dataset_columns)]
 pub struct NewColumn {
@@ -156,6 +173,18 @@ pub struct ForeignKey {
     pub status: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+}
+
+/// A foreign key as pages show it.
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = foreign_keys)]
+pub struct ForeignKeySummary {
+    pub id: i64,
+    pub name: String,
+    pub from_dataset_id: i64,
+    pub from_columns: String,
+    pub to_dataset_id: i64,
+    pub to_columns: String,
 }
 
 #[derive(Insertable, Clone, Debug)]

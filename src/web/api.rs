@@ -9,7 +9,7 @@ use super::search::Params;
 use super::view::Pager;
 use super::{AppState, read, sources};
 use crate::db::catalog;
-use crate::db::models::{Dataset, DatasetColumn, Source};
+use crate::db::models::{ColumnSummary, Dataset, Source};
 use crate::db::search;
 use crate::error::AppError;
 
@@ -156,8 +156,8 @@ struct ColumnJson {
     status: String,
 }
 
-impl From<DatasetColumn> for ColumnJson {
-    fn from(c: DatasetColumn) -> Self {
+impl From<ColumnSummary> for ColumnJson {
+    fn from(c: ColumnSummary) -> Self {
         Self {
             id: c.id,
             ordinal: c.ordinal,

@@ -12,7 +12,7 @@ use super::sources::{DESCRIPTION_MAX, OWNER_MAX};
 use super::view::{self, Pager};
 use super::{AppState, Layout, Section, read, render, render_status, see_other, write};
 use crate::db::catalog::{self, DatasetFilter, ForeignKeyLink};
-use crate::db::models::{Dataset, DatasetColumn, Source};
+use crate::db::models::{ColumnSummary, Dataset, DatasetColumn, Source};
 use crate::error::AppError;
 use crate::targets::DatasetKind;
 
@@ -238,7 +238,7 @@ fn key_line(link: &ForeignKeyLink, outgoing: bool) -> KeyLine {
 pub struct DatasetDetail {
     pub dataset: Dataset,
     pub source: Source,
-    pub columns: Vec<DatasetColumn>,
+    pub columns: Vec<ColumnSummary>,
     pub outgoing: Vec<ForeignKeyLink>,
     pub incoming: Vec<ForeignKeyLink>,
 }

@@ -30,7 +30,8 @@ pub struct AppState {
     pub progress: ProgressBoard,
 }
 
-/// Runs read-only repository work on a blocking thread with a reader connection.
+/// Runs read-only repository work on a blocking thread with a reader connection, in one read
+/// transaction: the page sees one consistent snapshot, and SQLite takes its locks once.
 pub async fn read<T, F>(state: &AppState, f: F) -> Result<T, AppError>
 where
     T: Send + 'static,
@@ -39,7 +40,7 @@ where
     let db = state.db.clone();
     web::block(move || {
         let mut conn = db.reader()?;
-        f(&mut conn)
+        diesel::Connection::transaction(&mut *conn, f)
     })
     .await?
 }

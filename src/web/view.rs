@@ -26,12 +26,14 @@ pub fn plural(n: i64, one: &str, many: &str) -> String {
 
 /// A UTC time with its offset, as pages show times.
 pub fn time(t: &NaiveDateTime) -> String {
-    t.format("%Y-%m-%d %H:%M UTC+00:00").to_string()
+    use chrono::{Datelike, Timelike};
+    format!("{:04}-{:02}-{:02} {:02}:{:02} UTC+00:00", t.year(), t.month(), t.day(), t.hour(), t.minute())
 }
 
 /// A time in machine form for `<time datetime>`.
 pub fn iso(t: &NaiveDateTime) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    use chrono::{Datelike, Timelike};
+    format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second())
 }
 
 /// "3 minutes ago", "in 2 days".
@@ -186,6 +188,13 @@ mod tests {
         assert_eq!(count(1000), "1,000");
         assert_eq!(count(12431), "12,431");
         assert_eq!(count(-1234567), "-1,234,567");
+    }
+
+    #[test]
+    fn times_show_their_offset() {
+        let t = NaiveDate::from_ymd_opt(2026, 3, 7).unwrap().and_hms_opt(9, 5, 2).unwrap();
+        assert_eq!(time(&t), "2026-03-07 09:05 UTC+00:00");
+        assert_eq!(iso(&t), "2026-03-07T09:05:02Z");
     }
 
     #[test]

@@ -79,7 +79,14 @@ fn dataset(db: &Db, source_id: i64, schema: &str, name: &str) -> Dataset {
 }
 
 fn columns(db: &Db, dataset_id: i64) -> Vec<DatasetColumn> {
-    catalog::list_columns(&mut db.reader().expect("conn"), dataset_id).expect("columns")
+    use custodian::db::schema::dataset_columns;
+    use diesel::prelude::*;
+    dataset_columns::table
+        .filter(dataset_columns::dataset_id.eq(dataset_id))
+        .order(dataset_columns::ordinal)
+        .select(DatasetColumn::as_select())
+        .load(&mut *db.reader().expect("conn"))
+        .expect("columns")
 }
 
 fn column<'a>(cols: &'a [DatasetColumn], name: &str) -> &'a DatasetColumn {

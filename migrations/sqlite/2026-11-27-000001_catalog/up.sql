@@ -54,7 +54,7 @@ CREATE TABLE datasets (
     removed_at TIMESTAMP,
     UNIQUE (source_id, schema_name, name)
 );
-CREATE INDEX datasets_updated_idx ON datasets (updated_at);
+CREATE INDEX datasets_updated_idx ON datasets (updated_at, id);
 -- The dataset list: by status, optionally by kind or by source and schema, in name order.
 CREATE INDEX datasets_list_idx ON datasets (status, name, id);
 CREATE INDEX datasets_kind_list_idx ON datasets (status, kind, name, id);
