@@ -1,0 +1,180 @@
+//! Pure SQL lineage extraction: SQL text + dialect + schema knowledge in, typed lineage out.
+//!
+//! The contract is `LINEAGE.md` (shared design docs). Entry point: [`analyze`]. The module
+//! uses sqlparser internally and converts at the edge: callers only see the types of
+//! [`model`]. It imports no database, web or CLI crate.
+//!
+//! Pipeline: [`parse`] splits the script into statements and parses each one (with
+//! neighbouring dialects, repairs, piecewise parsing and a token-level scan as fallbacks),
+//! `statement` and `query` turn each parsed statement into facts (tables read and
+//! written, column edges), and `combine` joins the facts into the `flow` or `effects` view.
+//!
+//! Fuzzing: `cargo +nightly fuzz run lineage` from the crate root runs the cargo-fuzz
+//! target in `fuzz/`, feeding arbitrary bytes (first byte picks the dialect) through
+//! [`analyze`]; add `-- -max_total_time=600` for a ten-minute run.
+
+pub mod combine;
+pub mod dialect;
+pub mod lexer;
+pub mod model;
+pub mod names;
+pub mod parse;
+pub mod query;
+pub mod statement;
+
+#[cfg(test)]
+mod tests;
+
+pub use model::{
+    ColumnEdge, EdgeKind, Lineage, Options, ParseError, SchemaKnowledge, StatementLineage,
+    StatementStatus, View,
+};
+
+use names::{Catalog, Namespace, TableName};
+use query::{Analyzer, Ctx};
+use statement::{Facts, WriteMode};
+
+/// Extracts the lineage of a SQL script. Never panics and never fails: statements that do
+/// not parse are reported in [`Lineage::errors`] and contribute what a fallback finds.
+pub fn analyze(sql: &str, options: &Options) -> Lineage {
+    let chain = dialect::resolve(&options.dialect);
+    let mut warnings = Vec::new();
+    if !chain.known {
+        warnings.push(format!(
+            "unknown dialect `{}`: using the generic dialect",
+            options.dialect
+        ));
+    }
+    let namespace = Namespace {
+        db: options.default_db.clone().filter(|s| !s.is_empty()),
+        schema: options.default_schema.clone().filter(|s| !s.is_empty()),
+    };
+    let mut ctx = Ctx::new(Catalog::new(&options.schema), namespace);
+    ctx.lateral_alias = options.lateral_column_alias_reference;
+    ctx.tsql = chain.is_tsql();
+    ctx.expr_names = options.view == View::Flow;
+
+    let no_semicolon = options.tsql_no_semicolon;
+    let units = parse::parse_script(sql, &chain, no_semicolon);
+    let lines = parse::LineIndex::new(sql);
+    let sub_engines = chain.engines.clone();
+    let sub = move |text: &str| -> Vec<sqlparser::ast::Statement> {
+        for e in &sub_engines {
+            if let Ok(mut p) = sqlparser::parser::Parser::new(e.dialect())
+                .with_recursion_limit(parse::RECURSION_LIMIT)
+                .try_with_sql(text)
+                && let Ok(stmts) = p.parse_statements()
+            {
+                return stmts;
+            }
+        }
+        Vec::new()
+    };
+
+    let mut all_facts: Vec<Facts> = Vec::with_capacity(units.len());
+    let mut statements = Vec::with_capacity(units.len());
+    let mut errors = Vec::new();
+    let mut degraded = false;
+    for (i, unit) in units.iter().enumerate() {
+        let index = i + 1;
+        let mut facts = if let Some(scan) = &unit.scan {
+            degraded = true;
+            scan_facts(&mut ctx, scan)
+        } else {
+            let mut combined: Option<Facts> = None;
+            for stmt in &unit.statements {
+                let mut an = Analyzer::new(&mut ctx);
+                let f = an.statement(stmt, &sub);
+                match &mut combined {
+                    None => combined = Some(f),
+                    Some(c) => c.absorb(f),
+                }
+            }
+            combined.unwrap_or_default()
+        };
+        if facts.kind.is_empty() {
+            facts.kind = "UNKNOWN".into();
+        }
+        if let Some((off, msg)) = &unit.error {
+            let (line, column) = lines.position(sql, *off);
+            errors.push(ParseError {
+                statement: index,
+                line,
+                column,
+                message: msg.clone(),
+            });
+        }
+        let view = combine::statement_view(&ctx, &facts, options.view);
+        let (start_line, _) = lines.position(sql, unit.start);
+        let (end_line, _) = lines.position(sql, unit.end);
+        statements.push(StatementLineage {
+            index,
+            start_line,
+            end_line,
+            kind: facts.kind.clone(),
+            status: unit.status,
+            dialect: unit.engine.map(|e| e.name().to_string()).unwrap_or_default(),
+            sources: view.sources,
+            targets: view.targets,
+            column_edges: view.edges,
+        });
+        all_facts.push(facts);
+    }
+    let refs: Vec<&Facts> = all_facts.iter().collect();
+    let combined = match options.view {
+        View::Flow => combine::flow(&ctx, &refs),
+        View::Effects => combine::effects(&ctx, &refs),
+    };
+    Lineage {
+        view: options.view,
+        sources: combined.sources,
+        targets: combined.targets,
+        column_edges: combined.edges,
+        statements,
+        errors,
+        degraded,
+        warnings,
+    }
+}
+
+/// Facts from the token-level scan of a statement no parser accepted.
+fn scan_facts(ctx: &mut Ctx, scan: &lexer::TokenScan) -> Facts {
+    let mut f = Facts {
+        kind: scan.kind.clone(),
+        ..Facts::default()
+    };
+    let complete = |ctx: &mut Ctx, t: &TableName| {
+        let t = ctx.namespace.complete(t.clone());
+        ctx.intern(t)
+    };
+    for r in &scan.reads {
+        let id = complete(ctx, r);
+        if !f.reads.contains(&id) {
+            f.reads.push(id);
+        }
+    }
+    let mut moves = false;
+    for (t, mode) in &scan.writes {
+        let id = complete(ctx, t);
+        let mode = match mode {
+            lexer::ScanWrite::Replace => WriteMode::Replace,
+            lexer::ScanWrite::Append => WriteMode::Append,
+            lexer::ScanWrite::Modify => WriteMode::Modify,
+            lexer::ScanWrite::Remove => WriteMode::Remove,
+        };
+        moves |= mode != WriteMode::Remove;
+        let reads = f.reads.iter().copied().filter(|r| *r != id || mode == WriteMode::Append || mode == WriteMode::Replace).collect();
+        f.writes.push(statement::Write {
+            table: id,
+            mode,
+            reads,
+        });
+    }
+    let first = scan.kind.as_str();
+    f.flow = moves || matches!(first, "SELECT" | "WITH");
+    if f.writes.iter().any(|w| w.mode == WriteMode::Modify) {
+        let targets: Vec<_> = f.writes.iter().map(|w| w.table).collect();
+        f.reads.retain(|r| !targets.contains(r));
+    }
+    f
+}
