@@ -291,6 +291,26 @@ pub const STATEMENT_STARTS: &[&str] = &[
     "DROP", "ALTER", "COPY", "UNLOAD", "USE",
 ];
 
+/// Names defined as CTEs (`name AS (` / `name (cols) AS (`), lower-cased.
+pub fn cte_names(lx: &[Lexeme<'_>]) -> Vec<String> {
+    let mut names = Vec::new();
+    if !lx.iter().any(|l| l.is_word("with")) {
+        return names;
+    }
+    for (i, w) in lx.windows(3).enumerate() {
+        let name = match &w[0].tok {
+            Tok::Word(n) => n.to_lowercase(),
+            Tok::Quoted(q) => q.clone(),
+            _ => continue,
+        };
+        let preceded = i == 0 || matches!(lx[i - 1].tok, Tok::Comma) || lx[i - 1].is_word("with") || lx[i - 1].is_word("recursive");
+        if preceded && w[1].is_word("as") && w[2].tok == Tok::LParen && !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
 /// Tables a statement reads and writes, guessed from its tokens alone.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct TokenScan {
@@ -367,7 +387,19 @@ pub fn scan_tables(lx: &[Lexeme<'_>]) -> TokenScan {
         "INSERT" | "REPLACE" => {
             let i = skip_words(lx, 1, &["INTO", "OVERWRITE", "TABLE", "IGNORE", "OR", "REPLACE", "LOCAL", "DIRECTORY"]);
             let overwrite = lx.iter().take(i).any(|l| l.is_word("OVERWRITE"));
-            target = read_name(lx, i).map(|(n, _)| (n, if overwrite { ScanWrite::Replace } else { ScanWrite::Append }));
+            // Only trust the name when what follows looks like the rest of an INSERT.
+            target = read_name(lx, i).and_then(|(n, next)| {
+                let plausible = match lx.get(next) {
+                    None => true,
+                    Some(l) => {
+                        matches!(l.tok, Tok::LParen | Tok::Semicolon)
+                            || ["SELECT", "VALUES", "VALUE", "WITH", "PARTITION", "DEFAULT", "SET", "BY", "AS", "OVERRIDING", "FORMAT"]
+                                .iter()
+                                .any(|k| l.is_word(k))
+                    }
+                };
+                plausible.then_some((n, if overwrite { ScanWrite::Replace } else { ScanWrite::Append }))
+            });
         }
         "CREATE" => {
             let i = skip_words(
@@ -401,14 +433,7 @@ pub fn scan_tables(lx: &[Lexeme<'_>]) -> TokenScan {
         _ => return scan,
     }
     // CTE names are not tables.
-    let mut ctes: Vec<String> = Vec::new();
-    if first == "WITH" {
-        for w in lx.windows(3) {
-            if let (Tok::Word(name), true, Tok::LParen) = (&w[0].tok, w[1].is_word("AS"), &w[2].tok) {
-                ctes.push(name.to_lowercase());
-            }
-        }
-    }
+    let ctes = cte_names(lx);
     // Sources: names after FROM / JOIN / USING (MERGE) / LIKE / CLONE, outside function calls.
     let mut fn_parens: Vec<bool> = Vec::new();
     let mut i = 0;

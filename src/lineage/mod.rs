@@ -90,7 +90,15 @@ pub fn analyze(sql: &str, options: &Options) -> Lineage {
                     Some(c) => c.absorb(f),
                 }
             }
-            combined.unwrap_or_default()
+            let mut facts = combined.unwrap_or_default();
+            if !unit.local_names.is_empty() {
+                // Piecewise recovery: CTEs of the enclosing statement are not tables.
+                facts.reads.retain(|r| {
+                    let t = ctx.table(*r);
+                    !unit.local_names.iter().any(|n| n.eq_ignore_ascii_case(t.last()))
+                });
+            }
+            facts
         };
         if facts.kind.is_empty() {
             facts.kind = "UNKNOWN".into();

@@ -29,6 +29,8 @@ pub struct Unit {
     pub error: Option<(usize, String)>,
     /// Token-level extraction, when nothing parsed.
     pub scan: Option<TokenScan>,
+    /// CTE names defined in a statement recovered piecewise: not tables.
+    pub local_names: Vec<String>,
 }
 
 /// Byte offsets of line starts, to convert between offsets and (line, column).
@@ -231,15 +233,7 @@ fn parse_tokens(
 ) {
     let kinds = classify(&tokens);
     let lines = LineIndex::new(text);
-    let offs: Vec<(usize, usize)> = tokens
-        .iter()
-        .map(|t| {
-            (
-                lines.offset(text, t.span.start.line, t.span.start.column),
-                lines.offset(text, t.span.end.line, t.span.end.column),
-            )
-        })
-        .collect();
+    let offs = token_offsets(text, &tokens);
     let loc_offset = |loc: Location| lines.offset(text, loc.line, loc.column);
     let n = tokens.len();
     let primary = chain.primary();
@@ -272,6 +266,7 @@ fn parse_tokens(
                         status: StatementStatus::Parsed,
                         error: None,
                         scan: None,
+                        local_names: Vec::new(),
                     });
                     continue;
                 }
@@ -282,7 +277,10 @@ fn parse_tokens(
             Err(e) => {
                 let (msg, pos) = split_error(&e);
                 let at = match pos {
-                    Some((l, c)) => (0..n).find(|&i| offs[i].0 >= loc_offset(Location::new(l, c))).unwrap_or(after),
+                    Some((l, c)) => {
+                        let target = loc_offset(Location::new(l, c));
+                        offs.partition_point(|o| o.0 < target).min(n)
+                    }
                     None => start,
                 };
                 (at, msg)
@@ -309,6 +307,54 @@ fn parse_tokens(
         }
     }
     let _ = Whitespace::Space;
+}
+
+/// Byte ranges of tokens, computed in one forward pass (tokens come in text order).
+fn token_offsets(text: &str, tokens: &[TokenWithSpan]) -> Vec<(usize, usize)> {
+    struct Cursor<'t> {
+        text: &'t str,
+        line: u64,
+        col: u64,
+        byte: usize,
+    }
+    impl Cursor<'_> {
+        fn seek(&mut self, loc: Location) -> usize {
+            if loc.line == 0 {
+                return self.byte;
+            }
+            if (loc.line, loc.column) < (self.line, self.col) {
+                // Out of order (should not happen): restart from the top.
+                self.line = 1;
+                self.col = 1;
+                self.byte = 0;
+            }
+            let bytes = self.text.as_bytes();
+            while (self.line, self.col) < (loc.line, loc.column) && self.byte < bytes.len() {
+                let ch = self.text[self.byte..].chars().next().unwrap_or(' ');
+                self.byte += ch.len_utf8();
+                if ch == '\n' {
+                    self.line += 1;
+                    self.col = 1;
+                } else {
+                    self.col += 1;
+                }
+            }
+            self.byte
+        }
+    }
+    let mut cur = Cursor {
+        text,
+        line: 1,
+        col: 1,
+        byte: 0,
+    };
+    let mut out = Vec::with_capacity(tokens.len());
+    for t in tokens {
+        let a = cur.seek(t.span.start);
+        let b = cur.seek(t.span.end);
+        out.push((a, b.max(a)));
+    }
+    out
 }
 
 fn parse_all(engine: Engine, text: &str, no_semicolon: bool) -> Option<Vec<Statement>> {
@@ -339,21 +385,30 @@ fn recover(
         status: StatementStatus::Recovered,
         error: Some(error),
         scan: None,
+        local_names: Vec::new(),
     };
+    // Cheapest first: a repair is a lexing pass and, only when it changes something, one
+    // parse per dialect; neighbours cost a full parse each.
+    let fixed = repair(text, chain.primary());
+    if let Some(fixed) = &fixed
+        && let Some(stmts) = parse_all(chain.primary(), fixed, no_semicolon)
+    {
+        unit.statements = stmts;
+        unit.engine = Some(chain.primary());
+        return unit;
+    }
     for &engine in chain.engines.iter().skip(1) {
         if let Some(stmts) = parse_all(engine, text, no_semicolon) {
             unit.statements = stmts;
             unit.engine = Some(engine);
             return unit;
         }
-    }
-    if let Some(fixed) = repair(text, chain.primary()) {
-        for &engine in &chain.engines {
-            if let Some(stmts) = parse_all(engine, &fixed, no_semicolon) {
-                unit.statements = stmts;
-                unit.engine = Some(engine);
-                return unit;
-            }
+        if let Some(fixed) = &fixed
+            && let Some(stmts) = parse_all(engine, fixed, no_semicolon)
+        {
+            unit.statements = stmts;
+            unit.engine = Some(engine);
+            return unit;
         }
     }
     let lx = lexer::lex(text, lex_options(chain.primary()));
@@ -361,6 +416,7 @@ fn recover(
     if !stmts.is_empty() {
         unit.statements = stmts;
         unit.engine = engine;
+        unit.local_names = lexer::cte_names(&lx);
         return unit;
     }
     unit.status = StatementStatus::Degraded;
@@ -453,6 +509,35 @@ fn repair(text: &str, engine: Engine) -> Option<String> {
             _ => {}
         }
     }
+    // BigQuery typed literals sqlparser rejects: `ARRAY<...>[` -> `[`, `STRUCT<...>(` -> `STRUCT(`.
+    for (i, l) in lx.iter().enumerate() {
+        let array = l.is_word("array");
+        if !(array || l.is_word("struct")) || !lx.get(i + 1).is_some_and(|n| n.tok == Tok::Symbol('<')) {
+            continue;
+        }
+        let mut depth = 0;
+        let mut close = None;
+        for (j, m) in lx.iter().enumerate().skip(i + 1) {
+            match m.tok {
+                Tok::Symbol('<') => depth += 1,
+                Tok::Symbol('>') => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = Some(j);
+                        break;
+                    }
+                }
+                Tok::Semicolon => break,
+                _ => {}
+            }
+        }
+        let Some(j) = close else { continue };
+        match lx.get(j + 1).map(|n| &n.tok) {
+            Some(Tok::Symbol('[')) if array => edits.push((l.start, lx[j].end, String::new())),
+            Some(Tok::LParen) if !array => edits.push((lx[i + 1].start, lx[j].end, String::new())),
+            _ => {}
+        }
+    }
     if lx.first().is_some_and(|l| l.is_word("create")) {
         let table_at = lx.iter().position(|l| l.is_word("table"));
         if let Some(t) = table_at {
@@ -475,7 +560,7 @@ fn repair(text: &str, engine: Engine) -> Option<String> {
     if edits.is_empty() {
         return None;
     }
-    edits.sort_by_key(|e| e.0);
+    edits.sort_by_key(|e| (e.0, std::cmp::Reverse(e.1)));
     let mut out = String::with_capacity(text.len() + 16);
     let mut pos = 0;
     for (a, b, s) in edits {

@@ -917,7 +917,10 @@ impl<'c> Analyzer<'c> {
                 match args {
                     None => self.add_table(name, alias.as_ref(), None, scope, env),
                     Some(fargs) => {
-                        let fname = name.to_string().to_ascii_lowercase();
+                        let fname = match name.0.as_slice() {
+                            [ObjectNamePart::Identifier(id)] => id.value.to_ascii_lowercase(),
+                            _ => String::new(),
+                        };
                         let hints = !fargs.args.is_empty()
                             && fargs.args.iter().all(|a| {
                                 matches!(a, FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Identifier(id)))
@@ -1699,9 +1702,8 @@ impl<'c> Analyzer<'c> {
 
 /// `swap_partitions_between_tables('staging', ..., 'target')` (Vertica) moves data.
 pub fn is_swap_partitions(f: &Function) -> bool {
-    f.name
-        .to_string()
-        .eq_ignore_ascii_case("swap_partitions_between_tables")
+    matches!(f.name.0.last(), Some(ObjectNamePart::Identifier(id))
+        if id.value.eq_ignore_ascii_case("swap_partitions_between_tables"))
 }
 
 /// Name a select item gets without an alias: the column for a column reference (also

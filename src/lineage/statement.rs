@@ -307,6 +307,7 @@ impl Analyzer<'_> {
                         }
                         AlterTableOperation::SwapWith { table_name } => {
                             if let Some(other) = self.ctx.table_ref(table_name) {
+                                self.reads.add(other);
                                 f.kind = "ALTER TABLE SWAP".into();
                                 f.flow = true;
                                 add_edge(&mut f, Src::Col(other, self.ctx.star()), table, self.ctx.star(), EdgeKind::Identity);
