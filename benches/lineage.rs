@@ -14,10 +14,15 @@ struct File {
 
 fn corpus_dir() -> Option<PathBuf> {
     let candidates = [
-        std::env::var("LINEAGE_THROUGHPUT_DIR").ok().map(PathBuf::from),
+        std::env::var("LINEAGE_THROUGHPUT_DIR")
+            .ok()
+            .map(PathBuf::from),
         Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/lineage/throughput")),
     ];
-    candidates.into_iter().flatten().find(|p| p.join("manifest.jsonl").is_file())
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|p| p.join("manifest.jsonl").is_file())
 }
 
 fn load(dir: &Path) -> Vec<File> {
@@ -89,12 +94,17 @@ fn time<R>(rounds: u32, mut f: impl FnMut() -> R) -> (Duration, R) {
 
 fn main() {
     let Some(dir) = corpus_dir() else {
-        println!("lineage bench: throughput corpus not found (../shared/corpus/lineage/throughput); skipping");
+        println!(
+            "lineage bench: throughput corpus not found (../shared/corpus/lineage/throughput); skipping"
+        );
         return;
     };
     let files = load(&dir);
     if files.is_empty() {
-        println!("lineage bench: corpus at {} is empty; skipping", dir.display());
+        println!(
+            "lineage bench: corpus at {} is empty; skipping",
+            dir.display()
+        );
         return;
     }
     let rounds = std::env::var("LINEAGE_BENCH_ROUNDS")
@@ -156,6 +166,20 @@ fn main() {
         })
         .collect();
     let (clean_parse, _) = time(rounds, || parse_only(&clean));
+    if std::env::var("LINEAGE_BENCH_SPLIT").is_ok() {
+        let (split, _) = time(rounds, || {
+            let mut n = 0;
+            for f in &clean {
+                let chain = lineage::dialect::resolve(&f.dialect);
+                n += lineage::parse::parse_script(&f.sql, &chain, false).len();
+            }
+            n
+        });
+        println!(
+            "statement-by-statement parsing alone: {:.1} ms",
+            split.as_secs_f64() * 1e3
+        );
+    }
     let (clean_extract, _) = time(rounds, || extract(&clean));
     println!(
         "on the {} files sqlparser accepts whole: parse {:.1} ms, lineage {:.1} ms, ratio {:.2}x",

@@ -42,7 +42,13 @@ pub fn run(args: LineageArgs) -> anyhow::Result<ExitCode> {
     let handle = std::thread::Builder::new()
         .name("lineage".into())
         .stack_size(256 * 1024 * 1024)
-        .spawn(move || if args.batch { run_batch(&args) } else { run_single(&args) })
+        .spawn(move || {
+            if args.batch {
+                run_batch(&args)
+            } else {
+                run_single(&args)
+            }
+        })
         .context("cannot start the analysis thread")?;
     match handle.join() {
         Ok(result) => result,
@@ -99,7 +105,11 @@ pub fn schema_from_json(value: &Value) -> SchemaKnowledge {
         for (table, cols) in obj {
             let cols: Vec<String> = cols
                 .as_array()
-                .map(|a| a.iter().filter_map(|c| c.as_str().map(str::to_string)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|c| c.as_str().map(str::to_string))
+                        .collect()
+                })
                 .unwrap_or_default();
             schema.insert(table.clone(), cols);
         }

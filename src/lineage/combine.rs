@@ -58,7 +58,10 @@ pub fn statement_view(ctx: &Ctx, f: &Facts, view: View) -> Combined {
             for w in &f.writes {
                 if matches!(
                     w.mode,
-                    WriteMode::Replace | WriteMode::Append | WriteMode::Modify | WriteMode::SwapWith(_)
+                    WriteMode::Replace
+                        | WriteMode::Append
+                        | WriteMode::Modify
+                        | WriteMode::SwapWith(_)
                 ) {
                     push_unique(&mut c.targets, ctx.table(w.table).display());
                 }
@@ -250,7 +253,11 @@ impl State {
         }
         let ver = &self.versions[v];
         for (c, srcs) in &ver.cols {
-            let target = if &*e.column == "*" { c.clone() } else { e.column.clone() };
+            let target = if &*e.column == "*" {
+                c.clone()
+            } else {
+                e.column.clone()
+            };
             for (s, k) in srcs {
                 out.push((s.clone(), target.clone(), k.then(e.kind)));
             }
@@ -371,7 +378,10 @@ pub fn flow(ctx: &Ctx, facts: &[&Facts]) -> Combined {
                 },
                 WriteMode::Modify => match st.supersede(w.table) {
                     Some(p) => (Base::Version(p), false),
-                    None => (Base::External(st.alias.get(&w.table).copied().unwrap_or(w.table)), false),
+                    None => (
+                        Base::External(st.alias.get(&w.table).copied().unwrap_or(w.table)),
+                        false,
+                    ),
                 },
                 WriteMode::SwapWith(u) => {
                     let old_t = st.live.remove(&w.table);

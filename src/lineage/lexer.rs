@@ -119,7 +119,10 @@ pub fn lex(text: &str, opts: LexOptions) -> Vec<Lexeme<'_>> {
                 while j < n && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_') {
                     j += 1;
                 }
-                if j < n && bytes[j] == b'$' && !bytes[i + 1..j].first().is_some_and(u8::is_ascii_digit) {
+                if j < n
+                    && bytes[j] == b'$'
+                    && !bytes[i + 1..j].first().is_some_and(u8::is_ascii_digit)
+                {
                     let tag = &text[i..=j];
                     let body_start = j + 1;
                     let end = match text[body_start..].find(tag) {
@@ -158,7 +161,9 @@ pub fn lex(text: &str, opts: LexOptions) -> Vec<Lexeme<'_>> {
                 i += 1;
             }
             b'0'..=b'9' => {
-                while i < n && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.' || bytes[i] == b'_') {
+                while i < n
+                    && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.' || bytes[i] == b'_')
+                {
                     i += 1;
                 }
                 out.push(Lexeme {
@@ -259,8 +264,19 @@ pub fn statement_end(lexemes: &[Lexeme<'_>], from: usize) -> usize {
                     "BEGIN" => {
                         let txn = matches!(
                             next_word.as_deref(),
-                            Some("TRANSACTION" | "TRAN" | "WORK" | "DISTRIBUTED" | "DEFERRED" | "IMMEDIATE" | "EXCLUSIVE")
-                        ) || matches!(lexemes.get(i + 1).map(|l| &l.tok), Some(Tok::Semicolon) | None);
+                            Some(
+                                "TRANSACTION"
+                                    | "TRAN"
+                                    | "WORK"
+                                    | "DISTRIBUTED"
+                                    | "DEFERRED"
+                                    | "IMMEDIATE"
+                                    | "EXCLUSIVE"
+                            )
+                        ) || matches!(
+                            lexemes.get(i + 1).map(|l| &l.tok),
+                            Some(Tok::Semicolon) | None
+                        );
                         if !txn {
                             blocks += 1;
                         }
@@ -303,7 +319,10 @@ pub fn cte_names(lx: &[Lexeme<'_>]) -> Vec<String> {
             Tok::Quoted(q) => q.clone(),
             _ => continue,
         };
-        let preceded = i == 0 || matches!(lx[i - 1].tok, Tok::Comma) || lx[i - 1].is_word("with") || lx[i - 1].is_word("recursive");
+        let preceded = i == 0
+            || matches!(lx[i - 1].tok, Tok::Comma)
+            || lx[i - 1].is_word("with")
+            || lx[i - 1].is_word("recursive");
         if preceded && w[1].is_word("as") && w[2].tok == Tok::LParen && !names.contains(&name) {
             names.push(name);
         }
@@ -329,9 +348,36 @@ pub enum ScanWrite {
 }
 
 const NOT_NAMES: &[&str] = &[
-    "SELECT", "LATERAL", "UNNEST", "TABLE", "VALUES", "ONLY", "WHERE", "ON", "USING", "AS", "SET",
-    "JOIN", "LEFT", "RIGHT", "INNER", "OUTER", "FULL", "CROSS", "GROUP", "ORDER", "LIMIT",
-    "UNION", "IF", "NOT", "EXISTS", "INTO", "OVERWRITE", "FROM", "WITH", "IDENTIFIER",
+    "SELECT",
+    "LATERAL",
+    "UNNEST",
+    "TABLE",
+    "VALUES",
+    "ONLY",
+    "WHERE",
+    "ON",
+    "USING",
+    "AS",
+    "SET",
+    "JOIN",
+    "LEFT",
+    "RIGHT",
+    "INNER",
+    "OUTER",
+    "FULL",
+    "CROSS",
+    "GROUP",
+    "ORDER",
+    "LIMIT",
+    "UNION",
+    "IF",
+    "NOT",
+    "EXISTS",
+    "INTO",
+    "OVERWRITE",
+    "FROM",
+    "WITH",
+    "IDENTIFIER",
 ];
 
 /// Reads a dotted name at `i`; returns it and the index after it.
@@ -367,7 +413,10 @@ fn read_name(lx: &[Lexeme<'_>], mut i: usize) -> Option<(TableName, usize)> {
 }
 
 fn skip_words(lx: &[Lexeme<'_>], mut i: usize, words: &[&str]) -> usize {
-    while lx.get(i).is_some_and(|l| words.iter().any(|w| l.is_word(w))) {
+    while lx
+        .get(i)
+        .is_some_and(|l| words.iter().any(|w| l.is_word(w)))
+    {
         i += 1;
     }
     i
@@ -385,7 +434,20 @@ pub fn scan_tables(lx: &[Lexeme<'_>]) -> TokenScan {
     let mut target: Option<(TableName, ScanWrite)> = None;
     match first.as_str() {
         "INSERT" | "REPLACE" => {
-            let i = skip_words(lx, 1, &["INTO", "OVERWRITE", "TABLE", "IGNORE", "OR", "REPLACE", "LOCAL", "DIRECTORY"]);
+            let i = skip_words(
+                lx,
+                1,
+                &[
+                    "INTO",
+                    "OVERWRITE",
+                    "TABLE",
+                    "IGNORE",
+                    "OR",
+                    "REPLACE",
+                    "LOCAL",
+                    "DIRECTORY",
+                ],
+            );
             let overwrite = lx.iter().take(i).any(|l| l.is_word("OVERWRITE"));
             // Only trust the name when what follows looks like the rest of an INSERT.
             target = read_name(lx, i).and_then(|(n, next)| {
@@ -393,21 +455,58 @@ pub fn scan_tables(lx: &[Lexeme<'_>]) -> TokenScan {
                     None => true,
                     Some(l) => {
                         matches!(l.tok, Tok::LParen | Tok::Semicolon)
-                            || ["SELECT", "VALUES", "VALUE", "WITH", "PARTITION", "DEFAULT", "SET", "BY", "AS", "OVERRIDING", "FORMAT"]
-                                .iter()
-                                .any(|k| l.is_word(k))
+                            || [
+                                "SELECT",
+                                "VALUES",
+                                "VALUE",
+                                "WITH",
+                                "PARTITION",
+                                "DEFAULT",
+                                "SET",
+                                "BY",
+                                "AS",
+                                "OVERRIDING",
+                                "FORMAT",
+                            ]
+                            .iter()
+                            .any(|k| l.is_word(k))
                     }
                 };
-                plausible.then_some((n, if overwrite { ScanWrite::Replace } else { ScanWrite::Append }))
+                plausible.then_some((
+                    n,
+                    if overwrite {
+                        ScanWrite::Replace
+                    } else {
+                        ScanWrite::Append
+                    },
+                ))
             });
         }
         "CREATE" => {
             let i = skip_words(
                 lx,
                 1,
-                &["OR", "REPLACE", "TEMP", "TEMPORARY", "EXTERNAL", "TRANSIENT", "VOLATILE", "GLOBAL", "LOCAL", "MATERIALIZED", "SECURE", "UNLOGGED", "MULTISET", "SET"],
+                &[
+                    "OR",
+                    "REPLACE",
+                    "TEMP",
+                    "TEMPORARY",
+                    "EXTERNAL",
+                    "TRANSIENT",
+                    "VOLATILE",
+                    "GLOBAL",
+                    "LOCAL",
+                    "MATERIALIZED",
+                    "SECURE",
+                    "UNLOGGED",
+                    "MULTISET",
+                    "SET",
+                ],
             );
-            if lx.get(i).is_some_and(|l| l.is_word("TABLE") || l.is_word("VIEW")) {
+            if lx
+                .get(i)
+                .is_some_and(|l| l.is_word("TABLE") || l.is_word("VIEW"))
+            {
                 let i = skip_words(lx, i + 1, &["IF", "NOT", "EXISTS"]);
                 target = read_name(lx, i).map(|(n, _)| (n, ScanWrite::Replace));
             } else {
@@ -449,13 +548,18 @@ pub fn scan_tables(lx: &[Lexeme<'_>]) -> TokenScan {
             }
             Tok::Word(w)
                 if !fn_parens.last().copied().unwrap_or(false)
-                    && ["FROM", "JOIN", "LIKE", "CLONE"].iter().any(|k| k.eq_ignore_ascii_case(w))
+                    && ["FROM", "JOIN", "LIKE", "CLONE"]
+                        .iter()
+                        .any(|k| k.eq_ignore_ascii_case(w))
                     || (first == "MERGE" && w.eq_ignore_ascii_case("USING")) =>
             {
                 if let Some((name, next)) = read_name(lx, i + 1) {
-                    let is_cte = name.parts.len() == 1 && ctes.contains(&name.parts[0].to_lowercase());
+                    let is_cte =
+                        name.parts.len() == 1 && ctes.contains(&name.parts[0].to_lowercase());
                     let is_target = target.as_ref().is_some_and(|(t, _)| t.key() == name.key());
-                    if !is_cte && !(is_target && first != "INSERT") && !scan.reads.contains(&name) {
+                    let skip =
+                        is_cte || (is_target && first != "INSERT") || scan.reads.contains(&name);
+                    if !skip {
                         scan.reads.push(name);
                     }
                     i = next;
@@ -505,7 +609,11 @@ mod tests {
 
     #[test]
     fn scan_ignores_statements_without_lineage() {
-        for sql in ["refresh table t", "show tables from x", "add jar /tmp/a.jar"] {
+        for sql in [
+            "refresh table t",
+            "show tables from x",
+            "add jar /tmp/a.jar",
+        ] {
             let lx = lex(sql, LexOptions::default());
             let scan = scan_tables(&lx);
             assert!(scan.reads.is_empty() && scan.writes.is_empty(), "{sql}");

@@ -95,7 +95,10 @@ pub fn analyze(sql: &str, options: &Options) -> Lineage {
                 // Piecewise recovery: CTEs of the enclosing statement are not tables.
                 facts.reads.retain(|r| {
                     let t = ctx.table(*r);
-                    !unit.local_names.iter().any(|n| n.eq_ignore_ascii_case(t.last()))
+                    !unit
+                        .local_names
+                        .iter()
+                        .any(|n| n.eq_ignore_ascii_case(t.last()))
                 });
             }
             facts
@@ -121,7 +124,10 @@ pub fn analyze(sql: &str, options: &Options) -> Lineage {
             end_line,
             kind: facts.kind.clone(),
             status: unit.status,
-            dialect: unit.engine.map(|e| e.name().to_string()).unwrap_or_default(),
+            dialect: unit
+                .engine
+                .map(|e| e.name().to_string())
+                .unwrap_or_default(),
             sources: view.sources,
             targets: view.targets,
             column_edges: view.edges,
@@ -171,7 +177,12 @@ fn scan_facts(ctx: &mut Ctx, scan: &lexer::TokenScan) -> Facts {
             lexer::ScanWrite::Remove => WriteMode::Remove,
         };
         moves |= mode != WriteMode::Remove;
-        let reads = f.reads.iter().copied().filter(|r| *r != id || mode == WriteMode::Append || mode == WriteMode::Replace).collect();
+        let reads = f
+            .reads
+            .iter()
+            .copied()
+            .filter(|r| *r != id || mode == WriteMode::Append || mode == WriteMode::Replace)
+            .collect();
         f.writes.push(statement::Write {
             table: id,
             mode,

@@ -165,7 +165,11 @@ pub fn identifier_arg(arg: &FunctionArg) -> Option<Vec<String>> {
             if s.is_empty() {
                 return None;
             }
-            Some(s.split('.').map(|p| p.trim_matches('"').to_string()).collect())
+            Some(
+                s.split('.')
+                    .map(|p| p.trim_matches('"').to_string())
+                    .collect(),
+            )
         }
         _ => None,
     }

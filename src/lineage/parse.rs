@@ -9,7 +9,7 @@ use super::model::StatementStatus;
 use sqlparser::ast::Statement;
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError, ParserOptions};
-use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer, Whitespace};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Whitespace};
 
 /// Parser nesting limit: sqlparser returns an error past it instead of overflowing.
 pub const RECURSION_LIMIT: usize = 50;
@@ -41,7 +41,12 @@ pub struct LineIndex {
 impl LineIndex {
     pub fn new(text: &str) -> Self {
         let mut starts = vec![0];
-        starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
         LineIndex { starts }
     }
 
@@ -87,8 +92,9 @@ fn lex_options(engine: Engine) -> LexOptions {
     }
 }
 
-fn parser_options(no_semicolon: bool) -> ParserOptions {
-    let mut options = ParserOptions::new().with_trailing_commas(true);
+fn parser_options(engine: Engine, no_semicolon: bool) -> ParserOptions {
+    let mut options =
+        ParserOptions::new().with_trailing_commas(engine.dialect().supports_trailing_commas());
     options.require_semicolon_stmt_delimiter = !no_semicolon;
     options
 }
@@ -136,7 +142,14 @@ pub fn parse_script(sql: &str, chain: &DialectChain, no_semicolon: bool) -> Vec<
                     Err(e) => {
                         let (msg, pos) = split_error(&ParserError::TokenizerError(e.to_string()));
                         let local = pos.map_or(0, |(l, c)| LineIndex::new(text).offset(text, l, c));
-                        units.push(recover(sql, start, text, (start + local, msg), chain, no_semicolon));
+                        units.push(recover(
+                            sql,
+                            start,
+                            text,
+                            (start + local, msg),
+                            chain,
+                            no_semicolon,
+                        ));
                     }
                 }
             }
@@ -189,7 +202,13 @@ fn classify(tokens: &[TokenWithSpan]) -> Vec<Kind> {
             let txn = next.is_none_or(|j| kinds[j] == Kind::Semi)
                 || matches!(
                     next_kw,
-                    Some(Keyword::TRANSACTION | Keyword::WORK | Keyword::DEFERRED | Keyword::IMMEDIATE | Keyword::EXCLUSIVE)
+                    Some(
+                        Keyword::TRANSACTION
+                            | Keyword::WORK
+                            | Keyword::DEFERRED
+                            | Keyword::IMMEDIATE
+                            | Keyword::EXCLUSIVE
+                    )
                 )
                 || matches!(&next.map(|j| &tokens[j].token), Some(Token::Word(w)) if w.value.eq_ignore_ascii_case("tran"));
             if txn {
@@ -221,7 +240,6 @@ fn resync(kinds: &[Kind], from: usize) -> usize {
     kinds.len()
 }
 
-#[allow(clippy::too_many_arguments)]
 fn parse_tokens(
     sql: &str,
     base: usize,
@@ -233,13 +251,22 @@ fn parse_tokens(
 ) {
     let kinds = classify(&tokens);
     let lines = LineIndex::new(text);
-    let offs = token_offsets(text, &tokens);
-    let loc_offset = |loc: Location| lines.offset(text, loc.line, loc.column);
+    // Token positions as (line, column); converted to byte offsets only where needed.
+    let spans: Vec<((u64, u64), (u64, u64))> = tokens
+        .iter()
+        .map(|t| {
+            (
+                (t.span.start.line, t.span.start.column),
+                (t.span.end.line, t.span.end.column),
+            )
+        })
+        .collect();
+    let at = |p: (u64, u64)| lines.offset(text, p.0, p.1);
     let n = tokens.len();
     let primary = chain.primary();
     let mut parser = Parser::new(primary.dialect())
         .with_recursion_limit(RECURSION_LIMIT)
-        .with_options(parser_options(no_semicolon))
+        .with_options(parser_options(primary, no_semicolon))
         .with_tokens_with_locations(tokens);
     let next_solid = |from: usize| (from..n).find(|&i| kinds[i] != Kind::Ws);
     loop {
@@ -257,10 +284,13 @@ fn parse_tokens(
                     Some(f) => kinds[f] == Kind::Semi || no_semicolon,
                 };
                 if delimited {
-                    let last = (start..after).rev().find(|&i| kinds[i] != Kind::Ws).unwrap_or(start);
+                    let last = (start..after)
+                        .rev()
+                        .find(|&i| kinds[i] != Kind::Ws)
+                        .unwrap_or(start);
                     units.push(Unit {
-                        start: base + offs[start].0,
-                        end: base + offs[last].1,
+                        start: base + at(spans[start].0),
+                        end: base + at(spans[last].1),
                         statements: vec![stmt],
                         engine: Some(primary),
                         status: StatementStatus::Parsed,
@@ -272,15 +302,15 @@ fn parse_tokens(
                 }
                 let f = follow.unwrap_or(start);
                 let found = parser.peek_token();
-                (f, format!("Expected: end of statement, found: {}", found.token))
+                (
+                    f,
+                    format!("Expected: end of statement, found: {}", found.token),
+                )
             }
             Err(e) => {
                 let (msg, pos) = split_error(&e);
                 let at = match pos {
-                    Some((l, c)) => {
-                        let target = loc_offset(Location::new(l, c));
-                        offs.partition_point(|o| o.0 < target).min(n)
-                    }
+                    Some((l, c)) => spans.partition_point(|sp| sp.0 < (l, c)).min(n),
                     None => start,
                 };
                 (at, msg)
@@ -291,10 +321,21 @@ fn parse_tokens(
         while end < n && end < err_tok.min(after) {
             end = resync(&kinds, end + 1);
         }
-        let last = (start..end.min(n)).rev().find(|&i| kinds[i] != Kind::Ws).unwrap_or(start);
-        let (a, b) = (offs[start].0, offs[last].1.max(offs[start].0));
-        let err_off = base + offs.get(err_tok).map_or(a, |o| o.0);
-        units.push(recover(sql, base + a, &text[a..b], (err_off, msg), chain, no_semicolon));
+        let last = (start..end.min(n))
+            .rev()
+            .find(|&i| kinds[i] != Kind::Ws)
+            .unwrap_or(start);
+        let a = at(spans[start].0);
+        let b = at(spans[last].1).max(a);
+        let err_off = base + spans.get(err_tok).map_or(a, |sp| at(sp.0));
+        units.push(recover(
+            sql,
+            base + a,
+            &text[a..b],
+            (err_off, msg),
+            chain,
+            no_semicolon,
+        ));
         while parser.index() < end.min(n) {
             let before = parser.index();
             parser.next_token();
@@ -309,58 +350,10 @@ fn parse_tokens(
     let _ = Whitespace::Space;
 }
 
-/// Byte ranges of tokens, computed in one forward pass (tokens come in text order).
-fn token_offsets(text: &str, tokens: &[TokenWithSpan]) -> Vec<(usize, usize)> {
-    struct Cursor<'t> {
-        text: &'t str,
-        line: u64,
-        col: u64,
-        byte: usize,
-    }
-    impl Cursor<'_> {
-        fn seek(&mut self, loc: Location) -> usize {
-            if loc.line == 0 {
-                return self.byte;
-            }
-            if (loc.line, loc.column) < (self.line, self.col) {
-                // Out of order (should not happen): restart from the top.
-                self.line = 1;
-                self.col = 1;
-                self.byte = 0;
-            }
-            let bytes = self.text.as_bytes();
-            while (self.line, self.col) < (loc.line, loc.column) && self.byte < bytes.len() {
-                let ch = self.text[self.byte..].chars().next().unwrap_or(' ');
-                self.byte += ch.len_utf8();
-                if ch == '\n' {
-                    self.line += 1;
-                    self.col = 1;
-                } else {
-                    self.col += 1;
-                }
-            }
-            self.byte
-        }
-    }
-    let mut cur = Cursor {
-        text,
-        line: 1,
-        col: 1,
-        byte: 0,
-    };
-    let mut out = Vec::with_capacity(tokens.len());
-    for t in tokens {
-        let a = cur.seek(t.span.start);
-        let b = cur.seek(t.span.end);
-        out.push((a, b.max(a)));
-    }
-    out
-}
-
 fn parse_all(engine: Engine, text: &str, no_semicolon: bool) -> Option<Vec<Statement>> {
     let stmts = Parser::new(engine.dialect())
         .with_recursion_limit(RECURSION_LIMIT)
-        .with_options(parser_options(no_semicolon))
+        .with_options(parser_options(engine, no_semicolon))
         .try_with_sql(text)
         .ok()?
         .parse_statements()
@@ -425,7 +418,11 @@ fn recover(
 }
 
 /// Parses the statements found inside a failed statement (procedure bodies, blocks).
-fn piecewise(text: &str, lx: &[Lexeme<'_>], chain: &DialectChain) -> (Vec<Statement>, Option<Engine>) {
+fn piecewise(
+    text: &str,
+    lx: &[Lexeme<'_>],
+    chain: &DialectChain,
+) -> (Vec<Statement>, Option<Engine>) {
     let mut out = Vec::new();
     let mut engine = None;
     let mut depth = 0i32;
@@ -451,12 +448,16 @@ fn piecewise(text: &str, lx: &[Lexeme<'_>], chain: &DialectChain) -> (Vec<Statem
             break;
         }
         let end_idx = lexer::statement_end(lx, k);
-        let piece_end = if end_idx == 0 { lx[k].end } else { lx[end_idx - 1].end.max(lx[k].end) };
+        let piece_end = if end_idx == 0 {
+            lx[k].end
+        } else {
+            lx[end_idx - 1].end.max(lx[k].end)
+        };
         let piece = &text[lx[k].start..piece_end];
         for &e in &chain.engines {
             let Ok(mut parser) = Parser::new(e.dialect())
                 .with_recursion_limit(RECURSION_LIMIT)
-                .with_options(parser_options(false))
+                .with_options(parser_options(e, false))
                 .try_with_sql(piece)
             else {
                 continue;
@@ -466,7 +467,11 @@ fn piecewise(text: &str, lx: &[Lexeme<'_>], chain: &DialectChain) -> (Vec<Statem
                 let consumed = if next.token == Token::EOF {
                     piece.len()
                 } else {
-                    LineIndex::new(piece).offset(piece, next.span.start.line, next.span.start.column)
+                    LineIndex::new(piece).offset(
+                        piece,
+                        next.span.start.line,
+                        next.span.start.column,
+                    )
                 };
                 resume_at = lx[k].start + consumed.max(1);
                 out.push(stmt);
@@ -495,7 +500,9 @@ fn repair(text: &str, engine: Engine) -> Option<String> {
                 let _ = c;
                 edits.push((l.start, l.end, String::new()));
             }
-            Tok::Symbol('>') if next.is_some_and(|n| n.tok == Tok::Symbol('>') && n.start == l.end) => {
+            Tok::Symbol('>')
+                if next.is_some_and(|n| n.tok == Tok::Symbol('>') && n.start == l.end) =>
+            {
                 edits.push((l.end, l.end, " ".into()));
             }
             Tok::Number
@@ -504,7 +511,11 @@ fn repair(text: &str, engine: Engine) -> Option<String> {
                     && matches!(lx[i - 1].tok, Tok::Symbol('+' | '-')) =>
             {
                 let n = &lx[i + 1];
-                edits.push((l.start, n.end, format!("INTERVAL '{}' DAY", &text[l.start..l.end])));
+                edits.push((
+                    l.start,
+                    n.end,
+                    format!("INTERVAL '{}' DAY", &text[l.start..l.end]),
+                ));
             }
             _ => {}
         }
@@ -512,7 +523,9 @@ fn repair(text: &str, engine: Engine) -> Option<String> {
     // BigQuery typed literals sqlparser rejects: `ARRAY<...>[` -> `[`, `STRUCT<...>(` -> `STRUCT(`.
     for (i, l) in lx.iter().enumerate() {
         let array = l.is_word("array");
-        if !(array || l.is_word("struct")) || !lx.get(i + 1).is_some_and(|n| n.tok == Tok::Symbol('<')) {
+        if !(array || l.is_word("struct"))
+            || !lx.get(i + 1).is_some_and(|n| n.tok == Tok::Symbol('<'))
+        {
             continue;
         }
         let mut depth = 0;
@@ -604,7 +617,10 @@ mod tests {
 
     #[test]
     fn repairs_compound_assignment_and_missing_as() {
-        assert_eq!(repair("update t set a += 1", Engine::MsSql).as_deref(), Some("update t set a = 1"));
+        assert_eq!(
+            repair("update t set a += 1", Engine::MsSql).as_deref(),
+            Some("update t set a = 1")
+        );
         assert_eq!(
             repair("create table t select * from s", Engine::Databricks).as_deref(),
             Some("create table t AS select * from s")

@@ -7,10 +7,10 @@
 use super::model::EdgeKind;
 use super::names::{self, Catalog, NameRead, Namespace, TableName, ident, key};
 use sqlparser::ast::{
-    CastKind, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr,
-    Join, JoinConstraint, JoinOperator, ObjectName, ObjectNamePart, OrderByKind, Query, Select,
-    SelectItem, SelectItemQualifiedWildcardKind, SetExpr, TableAlias, TableFactor,
-    TableWithJoins, WildcardAdditionalOptions, WindowType,
+    CastKind, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr, Join,
+    JoinConstraint, JoinOperator, ObjectName, ObjectNamePart, OrderByKind, Query, Select,
+    SelectItem, SelectItemQualifiedWildcardKind, SetExpr, TableAlias, TableFactor, TableWithJoins,
+    WildcardAdditionalOptions, WindowType,
 };
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -148,10 +148,18 @@ impl Reads {
 
 #[derive(Debug)]
 enum RelKind {
-    Table { id: TableId, cols: Option<Vec<String>> },
-    Derived { cols: Rc<Vec<OutCol>> },
+    Table {
+        id: TableId,
+        cols: Option<Vec<String>>,
+    },
+    Derived {
+        cols: Rc<Vec<OutCol>>,
+    },
     /// Table functions, UNNEST, lateral views: named columns computed from `srcs`.
-    Opaque { cols: Vec<String>, srcs: Srcs },
+    Opaque {
+        cols: Vec<String>,
+        srcs: Srcs,
+    },
 }
 
 #[derive(Debug)]
@@ -349,7 +357,12 @@ impl<'c> Analyzer<'c> {
 
     // ------------------------------------------------ helpers for statement analysis
 
-    pub(crate) fn query_env<'f, 'a>(&mut self, q: &'a Query, env: CteEnv<'f, 'a>, top: bool) -> Vec<OutCol> {
+    pub(crate) fn query_env<'f, 'a>(
+        &mut self,
+        q: &'a Query,
+        env: CteEnv<'f, 'a>,
+        top: bool,
+    ) -> Vec<OutCol> {
         self.query(q, None, env, top)
     }
 
@@ -396,15 +409,30 @@ impl<'c> Analyzer<'c> {
         )
     }
 
-    pub(crate) fn add_from<'f, 'a>(&mut self, twj: &'a TableWithJoins, scope: &mut Scope<'_>, env: CteEnv<'f, 'a>) {
+    pub(crate) fn add_from<'f, 'a>(
+        &mut self,
+        twj: &'a TableWithJoins,
+        scope: &mut Scope<'_>,
+        env: CteEnv<'f, 'a>,
+    ) {
         self.table_with_joins(twj, scope, env);
     }
 
-    pub(crate) fn add_factor<'f, 'a>(&mut self, tf: &'a TableFactor, scope: &mut Scope<'_>, env: CteEnv<'f, 'a>) {
+    pub(crate) fn add_factor<'f, 'a>(
+        &mut self,
+        tf: &'a TableFactor,
+        scope: &mut Scope<'_>,
+        env: CteEnv<'f, 'a>,
+    ) {
         self.table_factor(tf, scope, env);
     }
 
-    pub(crate) fn add_join<'f, 'a>(&mut self, j: &'a Join, scope: &mut Scope<'_>, env: CteEnv<'f, 'a>) {
+    pub(crate) fn add_join<'f, 'a>(
+        &mut self,
+        j: &'a Join,
+        scope: &mut Scope<'_>,
+        env: CteEnv<'f, 'a>,
+    ) {
         self.join(j, scope, env);
     }
 
@@ -428,13 +456,23 @@ impl<'c> Analyzer<'c> {
         into.using.extend(from.using);
     }
 
-    pub(crate) fn eval<'f, 'a>(&mut self, e: &'a Expr, scope: &Scope<'_>, env: CteEnv<'f, 'a>) -> Srcs {
+    pub(crate) fn eval<'f, 'a>(
+        &mut self,
+        e: &'a Expr,
+        scope: &Scope<'_>,
+        env: CteEnv<'f, 'a>,
+    ) -> Srcs {
         let mut out = Srcs::new();
         self.expr(e, scope, env, EdgeKind::Identity, Mode::Columns, &mut out);
         out
     }
 
-    pub(crate) fn eval_tables<'f, 'a>(&mut self, e: &'a Expr, scope: &Scope<'_>, env: CteEnv<'f, 'a>) {
+    pub(crate) fn eval_tables<'f, 'a>(
+        &mut self,
+        e: &'a Expr,
+        scope: &Scope<'_>,
+        env: CteEnv<'f, 'a>,
+    ) {
         self.expr_tables(e, scope, env);
     }
 
@@ -605,7 +643,14 @@ impl<'c> Analyzer<'c> {
         }
         for lv in &s.lateral_views {
             let mut srcs = Srcs::new();
-            self.expr(&lv.lateral_view, &scope, env, EdgeKind::Transform, Mode::Columns, &mut srcs);
+            self.expr(
+                &lv.lateral_view,
+                &scope,
+                env,
+                EdgeKind::Transform,
+                Mode::Columns,
+                &mut srcs,
+            );
             let alias = lv.lateral_view_name.0.last().and_then(|p| match p {
                 ObjectNamePart::Identifier(id) => Some(key(&ident(id))),
                 ObjectNamePart::Function(_) => None,
@@ -614,7 +659,11 @@ impl<'c> Analyzer<'c> {
                 alias,
                 table: None,
                 kind: RelKind::Opaque {
-                    cols: lv.lateral_col_alias.iter().map(|c| key(&ident(c))).collect(),
+                    cols: lv
+                        .lateral_col_alias
+                        .iter()
+                        .map(|c| key(&ident(c)))
+                        .collect(),
                     srcs,
                 },
             });
@@ -635,8 +684,19 @@ impl<'c> Analyzer<'c> {
                         && !alias.value.starts_with('@')
                     {
                         let mut srcs = Srcs::new();
-                        self.expr(right, &scope, env, EdgeKind::Identity, Mode::Columns, &mut srcs);
-                        self.push_out(&mut scope, &mut out, OutCol::named(Rc::from(ident(alias)), srcs));
+                        self.expr(
+                            right,
+                            &scope,
+                            env,
+                            EdgeKind::Identity,
+                            Mode::Columns,
+                            &mut srcs,
+                        );
+                        self.push_out(
+                            &mut scope,
+                            &mut out,
+                            OutCol::named(Rc::from(ident(alias)), srcs),
+                        );
                         continue;
                     }
                     let mut srcs = Srcs::new();
@@ -658,12 +718,30 @@ impl<'c> Analyzer<'c> {
                 }
                 SelectItem::ExprWithAlias { expr, alias } => {
                     let mut srcs = Srcs::new();
-                    self.expr(expr, &scope, env, EdgeKind::Identity, Mode::Columns, &mut srcs);
-                    self.push_out(&mut scope, &mut out, OutCol::named(Rc::from(ident(alias)), srcs));
+                    self.expr(
+                        expr,
+                        &scope,
+                        env,
+                        EdgeKind::Identity,
+                        Mode::Columns,
+                        &mut srcs,
+                    );
+                    self.push_out(
+                        &mut scope,
+                        &mut out,
+                        OutCol::named(Rc::from(ident(alias)), srcs),
+                    );
                 }
                 SelectItem::ExprWithAliases { expr, aliases } => {
                     let mut srcs = Srcs::new();
-                    self.expr(expr, &scope, env, EdgeKind::Transform, Mode::Columns, &mut srcs);
+                    self.expr(
+                        expr,
+                        &scope,
+                        env,
+                        EdgeKind::Transform,
+                        Mode::Columns,
+                        &mut srcs,
+                    );
                     for alias in aliases {
                         self.push_out(
                             &mut scope,
@@ -694,7 +772,13 @@ impl<'c> Analyzer<'c> {
                                 self.expand_star(&scope.rels, Some(idx), &mut cols);
                             } else {
                                 let mut srcs = Srcs::new();
-                                self.resolve_qualified(&q, "*", &scope, &mut srcs, EdgeKind::Identity);
+                                self.resolve_qualified(
+                                    &q,
+                                    "*",
+                                    &scope,
+                                    &mut srcs,
+                                    EdgeKind::Identity,
+                                );
                                 cols.push(OutCol {
                                     name: self.ctx.star(),
                                     named: true,
@@ -705,7 +789,14 @@ impl<'c> Analyzer<'c> {
                         }
                         SelectItemQualifiedWildcardKind::Expr(e) => {
                             let mut srcs = Srcs::new();
-                            self.expr(e, &scope, env, EdgeKind::Transform, Mode::Columns, &mut srcs);
+                            self.expr(
+                                e,
+                                &scope,
+                                env,
+                                EdgeKind::Transform,
+                                Mode::Columns,
+                                &mut srcs,
+                            );
                             cols.push(OutCol {
                                 name: self.ctx.star(),
                                 named: true,
@@ -883,7 +974,11 @@ impl<'c> Analyzer<'c> {
         *def.state.borrow_mut() = CteState::InProgress;
         let env = CteEnv {
             frame: Some(frame),
-            visible: if frame.recursive { frame.defs.len() } else { idx },
+            visible: if frame.recursive {
+                frame.defs.len()
+            } else {
+                idx
+            },
         };
         let mut cols = self.query(def.query, None, env, false);
         if frame.recursive {
@@ -913,44 +1008,49 @@ impl<'c> Analyzer<'c> {
         match tf {
             TableFactor::Table {
                 name, alias, args, ..
-            } => {
-                match args {
-                    None => self.add_table(name, alias.as_ref(), None, scope, env),
-                    Some(fargs) => {
-                        let fname = match name.0.as_slice() {
-                            [ObjectNamePart::Identifier(id)] => id.value.to_ascii_lowercase(),
-                            _ => String::new(),
-                        };
-                        let hints = !fargs.args.is_empty()
+            } => match args {
+                None => self.add_table(name, alias.as_ref(), None, scope, env),
+                Some(fargs) => {
+                    let fname = match name.0.as_slice() {
+                        [ObjectNamePart::Identifier(id)] => id.value.to_ascii_lowercase(),
+                        _ => String::new(),
+                    };
+                    let hints = !fargs.args.is_empty()
                             && fargs.args.iter().all(|a| {
                                 matches!(a, FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Identifier(id)))
                                     if TSQL_HINTS.contains(&id.value.to_ascii_lowercase().as_str()))
                             });
-                        if hints {
-                            self.add_table(name, alias.as_ref(), None, scope, env);
-                        } else if fname == "identifier" && fargs.args.len() == 1 {
-                            match names::identifier_arg(&fargs.args[0]) {
-                                Some(parts) => {
-                                    let on = ObjectName::from(
-                                        parts
-                                            .into_iter()
-                                            .map(sqlparser::ast::Ident::new)
-                                            .collect::<Vec<_>>(),
-                                    );
-                                    self.add_table(&on, alias.as_ref(), None, scope, env);
-                                }
-                                None => self.opaque(alias.as_ref(), Srcs::new(), scope),
+                    if hints {
+                        self.add_table(name, alias.as_ref(), None, scope, env);
+                    } else if fname == "identifier" && fargs.args.len() == 1 {
+                        match names::identifier_arg(&fargs.args[0]) {
+                            Some(parts) => {
+                                let on = ObjectName::from(
+                                    parts
+                                        .into_iter()
+                                        .map(sqlparser::ast::Ident::new)
+                                        .collect::<Vec<_>>(),
+                                );
+                                self.add_table(&on, alias.as_ref(), None, scope, env);
                             }
-                        } else {
-                            let mut srcs = Srcs::new();
-                            for a in &fargs.args {
-                                self.function_arg(a, scope, env, EdgeKind::Transform, Mode::Columns, &mut srcs);
-                            }
-                            self.opaque(alias.as_ref(), srcs, scope);
+                            None => self.opaque(alias.as_ref(), Srcs::new(), scope),
                         }
+                    } else {
+                        let mut srcs = Srcs::new();
+                        for a in &fargs.args {
+                            self.function_arg(
+                                a,
+                                scope,
+                                env,
+                                EdgeKind::Transform,
+                                Mode::Columns,
+                                &mut srcs,
+                            );
+                        }
+                        self.opaque(alias.as_ref(), srcs, scope);
                     }
                 }
-            }
+            },
             TableFactor::Derived {
                 lateral,
                 subquery,
@@ -972,7 +1072,14 @@ impl<'c> Analyzer<'c> {
             }
             TableFactor::TableFunction { expr, alias } => {
                 let mut srcs = Srcs::new();
-                self.expr(expr, scope, env, EdgeKind::Transform, Mode::Columns, &mut srcs);
+                self.expr(
+                    expr,
+                    scope,
+                    env,
+                    EdgeKind::Transform,
+                    Mode::Columns,
+                    &mut srcs,
+                );
                 self.opaque(alias.as_ref(), srcs, scope);
             }
             TableFactor::Function {
@@ -1001,7 +1108,14 @@ impl<'c> Analyzer<'c> {
                 json_expr, alias, ..
             } => {
                 let mut srcs = Srcs::new();
-                self.expr(json_expr, scope, env, EdgeKind::Transform, Mode::Columns, &mut srcs);
+                self.expr(
+                    json_expr,
+                    scope,
+                    env,
+                    EdgeKind::Transform,
+                    Mode::Columns,
+                    &mut srcs,
+                );
                 self.opaque(alias.as_ref(), srcs, scope);
             }
             TableFactor::XmlTable {
@@ -1010,7 +1124,14 @@ impl<'c> Analyzer<'c> {
                 ..
             } => {
                 let mut srcs = Srcs::new();
-                self.expr(row_expression, scope, env, EdgeKind::Transform, Mode::Columns, &mut srcs);
+                self.expr(
+                    row_expression,
+                    scope,
+                    env,
+                    EdgeKind::Transform,
+                    Mode::Columns,
+                    &mut srcs,
+                );
                 self.opaque(alias.as_ref(), srcs, scope);
             }
             TableFactor::NestedJoin {
@@ -1044,10 +1165,24 @@ impl<'c> Analyzer<'c> {
                 self.table_factor(table, &mut inner, env);
                 let mut srcs = Srcs::new();
                 for f in aggregate_functions {
-                    self.expr(&f.expr, &inner, env, EdgeKind::Aggregate, Mode::Columns, &mut srcs);
+                    self.expr(
+                        &f.expr,
+                        &inner,
+                        env,
+                        EdgeKind::Aggregate,
+                        Mode::Columns,
+                        &mut srcs,
+                    );
                 }
                 for e in value_column {
-                    self.expr(e, &inner, env, EdgeKind::Transform, Mode::Columns, &mut srcs);
+                    self.expr(
+                        e,
+                        &inner,
+                        env,
+                        EdgeKind::Transform,
+                        Mode::Columns,
+                        &mut srcs,
+                    );
                 }
                 let mut cols = Vec::new();
                 self.expand_star(&inner.rels, None, &mut cols);
@@ -1077,9 +1212,23 @@ impl<'c> Analyzer<'c> {
                 let mut inner = Scope::child(scope.parent);
                 self.table_factor(table, &mut inner, env);
                 let mut srcs = Srcs::new();
-                self.expr(value, &inner, env, EdgeKind::Transform, Mode::Columns, &mut srcs);
+                self.expr(
+                    value,
+                    &inner,
+                    env,
+                    EdgeKind::Transform,
+                    Mode::Columns,
+                    &mut srcs,
+                );
                 for c in columns {
-                    self.expr(&c.expr, &inner, env, EdgeKind::Transform, Mode::Columns, &mut srcs);
+                    self.expr(
+                        &c.expr,
+                        &inner,
+                        env,
+                        EdgeKind::Transform,
+                        Mode::Columns,
+                        &mut srcs,
+                    );
                 }
                 self.opaque(alias.as_ref(), srcs, scope);
             }
@@ -1125,7 +1274,10 @@ impl<'c> Analyzer<'c> {
                 continue;
             }
             match &rel.kind {
-                RelKind::Table { id, cols: Some(cols) } => {
+                RelKind::Table {
+                    id,
+                    cols: Some(cols),
+                } => {
                     for c in cols {
                         let name: Rc<str> = Rc::from(c.as_str());
                         out.push(OutCol::named(
@@ -1172,7 +1324,10 @@ impl<'c> Analyzer<'c> {
                     }
                     return true;
                 }
-                if let Some(c) = cols.iter().find(|c| c.named && !c.star && c.name.eq_ignore_ascii_case(col)) {
+                if let Some(c) = cols
+                    .iter()
+                    .find(|c| c.named && !c.star && c.name.eq_ignore_ascii_case(col))
+                {
                     for (s, k) in &c.srcs {
                         add_src(out, s.clone(), kind.then(*k));
                     }
@@ -1203,12 +1358,15 @@ impl<'c> Analyzer<'c> {
     /// Whether a relation is known to have `col` (true), known not to (false), or may have it.
     fn rel_knows(&self, rel: &Rel, col: &str) -> Option<bool> {
         match &rel.kind {
-            RelKind::Table { cols: Some(cols), .. } => {
-                Some(cols.iter().any(|c| c.eq_ignore_ascii_case(col)))
-            }
+            RelKind::Table {
+                cols: Some(cols), ..
+            } => Some(cols.iter().any(|c| c.eq_ignore_ascii_case(col))),
             RelKind::Table { cols: None, .. } => None,
             RelKind::Derived { cols } => {
-                if cols.iter().any(|c| c.named && !c.star && c.name.eq_ignore_ascii_case(col)) {
+                if cols
+                    .iter()
+                    .any(|c| c.named && !c.star && c.name.eq_ignore_ascii_case(col))
+                {
                     Some(true)
                 } else if cols.iter().any(|c| c.star) {
                     None
@@ -1237,7 +1395,7 @@ impl<'c> Analyzer<'c> {
                 .iter()
                 .filter(|r| self.rel_knows(r, &lk) == Some(true))
                 .collect();
-            if known.len() == 1 || (known.len() > 1 && sc.using.iter().any(|u| *u == lk)) {
+            if known.len() == 1 || (known.len() > 1 && sc.using.contains(&lk)) {
                 for r in known {
                     self.column_in_rel(r, col, kind, out);
                 }
@@ -1294,13 +1452,21 @@ impl<'c> Analyzer<'c> {
         // Not a relation: maybe a struct field access on a column (`col.field`).
         if qualifier.len() == 1 {
             let mut tmp = Srcs::new();
-            self.resolve_unqualified(&qualifier[0], scope, kind.max(EdgeKind::Transform), &mut tmp);
+            self.resolve_unqualified(
+                &qualifier[0],
+                scope,
+                kind.max(EdgeKind::Transform),
+                &mut tmp,
+            );
             if tmp.iter().any(|(s, _)| matches!(s, Src::Col(..))) {
                 out.extend(tmp);
                 return;
             }
         }
-        let t = self.ctx.namespace.complete(TableName::new(qualifier.to_vec()));
+        let t = self
+            .ctx
+            .namespace
+            .complete(TableName::new(qualifier.to_vec()));
         let id = self.ctx.intern(t);
         add_src(out, Src::Col(id, Rc::from(col)), kind);
     }
@@ -1427,7 +1593,6 @@ impl<'c> Analyzer<'c> {
         }
     }
 
-    #[allow(clippy::too_many_lines)]
     fn expr<'f, 'a>(
         &mut self,
         e: &'a Expr,
@@ -1728,7 +1893,10 @@ fn implicit_name(e: &Expr) -> Option<String> {
 fn find_rel_index(rels: &[Rel], qualifier: &[String]) -> Option<usize> {
     if qualifier.len() == 1 {
         let q = key(&qualifier[0]);
-        if let Some(i) = rels.iter().position(|r| r.alias.as_deref() == Some(q.as_str())) {
+        if let Some(i) = rels
+            .iter()
+            .position(|r| r.alias.as_deref() == Some(q.as_str()))
+        {
             return Some(i);
         }
     }
@@ -1803,8 +1971,18 @@ fn apply_wildcard_options<'f, 'a>(
         for item in &rep.items {
             let name = key(&ident(&item.column_name));
             let mut srcs = Srcs::new();
-            an.expr(&item.expr, scope, env, EdgeKind::Identity, Mode::Columns, &mut srcs);
-            if let Some(c) = cols.iter_mut().find(|c| !c.star && c.name.eq_ignore_ascii_case(&name)) {
+            an.expr(
+                &item.expr,
+                scope,
+                env,
+                EdgeKind::Identity,
+                Mode::Columns,
+                &mut srcs,
+            );
+            if let Some(c) = cols
+                .iter_mut()
+                .find(|c| !c.star && c.name.eq_ignore_ascii_case(&name))
+            {
                 c.srcs = srcs;
             }
         }

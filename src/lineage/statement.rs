@@ -8,8 +8,8 @@ use sqlparser::ast::{
     AlterTableOperation, AssignmentTarget, ConditionalStatements, CopySource, CopyTarget,
     CreateProcedureBody, Delete, Expr, FromTable, Insert, Merge, MergeAction, MergeInsertKind,
     MergeUpdateKind, ObjectName, ObjectNamePart, Query, RenameTableNameKind, Select, SelectItem,
-    SetExpr, Statement, TableFactor, TableObject, TableWithJoins, Update, UpdateTableFromKind,
-    Use, Value,
+    SetExpr, Statement, TableFactor, TableObject, TableWithJoins, Update, UpdateTableFromKind, Use,
+    Value,
 };
 use std::rc::Rc;
 
@@ -160,10 +160,16 @@ impl Analyzer<'_> {
                 if let Some(q) = &ct.query {
                     f.kind = "CREATE TABLE AS".into();
                     let outs = self.query_with_env(q, env);
-                    let cols = if declared.is_empty() { None } else { Some(declared.clone()) };
+                    let cols = if declared.is_empty() {
+                        None
+                    } else {
+                        Some(declared.clone())
+                    };
                     let known = self.map_outputs(&mut f, target, cols, &[], outs);
                     if declared.is_empty() && !known.is_empty() {
-                        self.ctx.catalog.insert(self.ctx.table(target).clone(), known);
+                        self.ctx
+                            .catalog
+                            .insert(self.ctx.table(target).clone(), known);
                     }
                 }
                 let like = match &ct.like {
@@ -174,16 +180,25 @@ impl Analyzer<'_> {
                 for src in like.into_iter().chain(ct.clone.as_ref()) {
                     if let Some(id) = self.ctx.table_ref(src) {
                         self.reads.add(id);
-                        add_edge(&mut f, Src::Col(id, self.ctx.star()), target, self.ctx.star(), EdgeKind::Identity);
+                        add_edge(
+                            &mut f,
+                            Src::Col(id, self.ctx.star()),
+                            target,
+                            self.ctx.star(),
+                            EdgeKind::Identity,
+                        );
                         if let Some(cols) = self.ctx.columns_of(id) {
-                            self.ctx.catalog.insert(self.ctx.table(target).clone(), cols);
+                            self.ctx
+                                .catalog
+                                .insert(self.ctx.table(target).clone(), cols);
                         }
                     }
                 }
                 if !declared.is_empty() {
-                    self.ctx
-                        .catalog
-                        .insert(self.ctx.table(target).clone(), declared.iter().map(|c| key(c)).collect());
+                    self.ctx.catalog.insert(
+                        self.ctx.table(target).clone(),
+                        declared.iter().map(|c| key(c)).collect(),
+                    );
                 }
                 let reads = self.reads.tables.clone();
                 f.write(target, WriteMode::Replace, reads);
@@ -201,11 +216,17 @@ impl Analyzer<'_> {
                 f.flow = true;
                 let outs = self.query_with_env(&cv.query, env);
                 let declared: Vec<String> = cv.columns.iter().map(|c| ident(&c.name)).collect();
-                let cols = if declared.is_empty() { None } else { Some(declared.clone()) };
+                let cols = if declared.is_empty() {
+                    None
+                } else {
+                    Some(declared.clone())
+                };
                 let known = self.map_outputs(&mut f, target, cols, &[], outs);
                 let names = if declared.is_empty() { known } else { declared };
                 if !names.is_empty() {
-                    self.ctx.catalog.insert(self.ctx.table(target).clone(), names);
+                    self.ctx
+                        .catalog
+                        .insert(self.ctx.table(target).clone(), names);
                 }
                 let reads = self.reads.tables.clone();
                 f.write(target, WriteMode::Replace, reads);
@@ -224,7 +245,9 @@ impl Analyzer<'_> {
                     }
                 };
                 let file = match target {
-                    CopyTarget::File { filename } => Some(self.ctx.intern(TableName::path(filename.clone()))),
+                    CopyTarget::File { filename } => {
+                        Some(self.ctx.intern(TableName::path(filename.clone())))
+                    }
                     _ => None,
                 };
                 if *to {
@@ -270,7 +293,12 @@ impl Analyzer<'_> {
                 }
                 f
             }
-            Statement::Unload { query, query_text, to, .. } => {
+            Statement::Unload {
+                query,
+                query_text,
+                to,
+                ..
+            } => {
                 let mut f = Facts::new("UNLOAD");
                 f.flow = true;
                 if let Some(q) = query {
@@ -310,7 +338,13 @@ impl Analyzer<'_> {
                                 self.reads.add(other);
                                 f.kind = "ALTER TABLE SWAP".into();
                                 f.flow = true;
-                                add_edge(&mut f, Src::Col(other, self.ctx.star()), table, self.ctx.star(), EdgeKind::Identity);
+                                add_edge(
+                                    &mut f,
+                                    Src::Col(other, self.ctx.star()),
+                                    table,
+                                    self.ctx.star(),
+                                    EdgeKind::Identity,
+                                );
                                 f.write(table, WriteMode::SwapWith(other), vec![other]);
                                 any = true;
                             }
@@ -326,9 +360,10 @@ impl Analyzer<'_> {
             Statement::RenameTable(renames) => {
                 let mut f = Facts::new("RENAME TABLE");
                 for r in renames {
-                    if let (Some(old), Some(new)) =
-                        (self.ctx.table_ref(&r.old_name), self.renamed_target(&r.old_name, &r.new_name))
-                    {
+                    if let (Some(old), Some(new)) = (
+                        self.ctx.table_ref(&r.old_name),
+                        self.renamed_target(&r.old_name, &r.new_name),
+                    ) {
                         f.write(old, WriteMode::RenameTo(new), Vec::new());
                     }
                 }
@@ -402,7 +437,13 @@ impl Analyzer<'_> {
                 if last_ident(variable).is_some_and(|v| v == "search_path")
                     && let Some(first) = values.first().and_then(string_of)
                 {
-                    let first = first.split(',').next().unwrap_or("").trim().trim_matches('"').to_string();
+                    let first = first
+                        .split(',')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .trim_matches('"')
+                        .to_string();
                     if !first.is_empty() {
                         let mut ns = self.ctx.namespace.clone();
                         ns.schema = Some(first.to_lowercase());
@@ -422,8 +463,6 @@ impl Analyzer<'_> {
                             f.absorb(inner);
                         }
                     }
-                    #[allow(unreachable_patterns)]
-                    _ => {}
                 }
                 f
             }
@@ -496,7 +535,9 @@ impl Analyzer<'_> {
 
     fn location_or_table(&mut self, name: &ObjectName) -> Option<TableId> {
         if let Some(ObjectNamePart::Identifier(first)) = name.0.first()
-            && (first.value.starts_with('@') || matches!(first.quote_style, Some('\'') | Some('"')) && first.value.contains(['/', ':']))
+            && (first.value.starts_with('@')
+                || matches!(first.quote_style, Some('\'') | Some('"'))
+                    && first.value.contains(['/', ':']))
         {
             let text = if first.value.starts_with('@') {
                 name.to_string()
@@ -519,7 +560,9 @@ impl Analyzer<'_> {
         {
             return self.with_ctes(q, |an, env| an.statement_in(s, env, sub));
         }
-        let outs = self.query_env(q, CteEnv::default(), true);
+        // Unnamed expressions need their SQL text as a name only when a table is written.
+        let into = first_select(&q.body).is_some_and(|s| s.into.is_some());
+        let outs = self.query_env(q, CteEnv::default(), into);
         let mut f = Facts::new("SELECT");
         f.flow = true;
         if let Some(sel) = first_select(&q.body) {
@@ -548,7 +591,12 @@ impl Analyzer<'_> {
     /// Vertica `SELECT swap_partitions_between_tables('staging', lo, hi, 'target')`.
     fn swap_partitions(&mut self, sel: &Select, f: &mut Facts) {
         for item in &sel.projection {
-            let (SelectItem::UnnamedExpr(Expr::Function(func)) | SelectItem::ExprWithAlias { expr: Expr::Function(func), .. }) = item else {
+            let (SelectItem::UnnamedExpr(Expr::Function(func))
+            | SelectItem::ExprWithAlias {
+                expr: Expr::Function(func),
+                ..
+            }) = item
+            else {
                 continue;
             };
             if !super::query::is_swap_partitions(func) {
@@ -561,13 +609,21 @@ impl Analyzer<'_> {
                 .args
                 .iter()
                 .map(|a| match a {
-                    sqlparser::ast::FunctionArg::Unnamed(sqlparser::ast::FunctionArgExpr::Expr(e)) => string_of(e),
+                    sqlparser::ast::FunctionArg::Unnamed(
+                        sqlparser::ast::FunctionArgExpr::Expr(e),
+                    ) => string_of(e),
                     _ => None,
                 })
                 .collect();
             if let (Some(Some(src)), Some(Some(tgt))) = (strings.first(), strings.get(3)) {
-                let s = self.ctx.namespace.complete(TableName::new(src.split('.').map(str::to_string).collect()));
-                let t = self.ctx.namespace.complete(TableName::new(tgt.split('.').map(str::to_string).collect()));
+                let s = self
+                    .ctx
+                    .namespace
+                    .complete(TableName::new(src.split('.').map(str::to_string).collect()));
+                let t = self
+                    .ctx
+                    .namespace
+                    .complete(TableName::new(tgt.split('.').map(str::to_string).collect()));
                 let s = self.ctx.intern(s);
                 let t = self.ctx.intern(t);
                 self.reads.add(s);
@@ -622,7 +678,15 @@ impl Analyzer<'_> {
         }
         if let Some(t) = target {
             let reads = self.reads.tables.clone();
-            f.write(t, if ins.overwrite { WriteMode::Replace } else { WriteMode::Append }, reads);
+            f.write(
+                t,
+                if ins.overwrite {
+                    WriteMode::Replace
+                } else {
+                    WriteMode::Append
+                },
+                reads,
+            );
         }
         f
     }
@@ -640,7 +704,12 @@ impl Analyzer<'_> {
         }
         // `UPDATE alias SET ... FROM t AS alias` (T-SQL): the target is the aliased table.
         let mut target = None;
-        if let TableFactor::Table { name, args: None, alias: None, .. } = &u.table.relation
+        if let TableFactor::Table {
+            name,
+            args: None,
+            alias: None,
+            ..
+        } = &u.table.relation
             && let [ObjectNamePart::Identifier(id)] = name.0.as_slice()
         {
             target = self.rel_table_by_alias(&scope, &key(&ident(id)));
@@ -664,7 +733,13 @@ impl Analyzer<'_> {
             self.eval_tables(sel, &scope, env);
         }
         if let Some(t) = target {
-            let reads: Vec<TableId> = self.reads.tables.iter().copied().filter(|r| *r != t).collect();
+            let reads: Vec<TableId> = self
+                .reads
+                .tables
+                .iter()
+                .copied()
+                .filter(|r| *r != t)
+                .collect();
             f.write(t, WriteMode::Modify, reads);
         }
         f
@@ -734,7 +809,9 @@ impl Analyzer<'_> {
             }
             for name in &d.tables {
                 let t = match name.0.as_slice() {
-                    [ObjectNamePart::Identifier(id)] => self.rel_table_by_alias(&scope, &key(&ident(id))),
+                    [ObjectNamePart::Identifier(id)] => {
+                        self.rel_table_by_alias(&scope, &key(&ident(id)))
+                    }
                     _ => None,
                 };
                 if let Some(t) = t.or_else(|| self.ctx.table_ref(name)) {
@@ -822,7 +899,13 @@ impl Analyzer<'_> {
             }
         }
         if let Some(t) = target {
-            let reads: Vec<TableId> = self.reads.tables.iter().copied().filter(|r| *r != t).collect();
+            let reads: Vec<TableId> = self
+                .reads
+                .tables
+                .iter()
+                .copied()
+                .filter(|r| *r != t)
+                .collect();
             self.reads.tables = reads.clone();
             f.write(t, WriteMode::Modify, reads);
         }
@@ -873,7 +956,11 @@ impl Analyzer<'_> {
                     if !o.star {
                         names.push(o.name.to_string());
                     }
-                    let name = if o.named { key(&o.name).into() } else { o.name.clone() };
+                    let name = if o.named {
+                        key(&o.name).into()
+                    } else {
+                        o.name.clone()
+                    };
                     for (s, k) in o.srcs {
                         add_edge(f, s, target, name.clone(), k);
                     }
@@ -920,15 +1007,21 @@ pub fn statement_kind(stmt: &Statement) -> String {
     let text = stmt.to_string();
     let mut words = text.split_whitespace().map(|w| w.to_ascii_uppercase());
     let first = words.next().unwrap_or_default();
-    if matches!(first.as_str(), "CREATE" | "DROP" | "ALTER" | "SHOW" | "GRANT" | "REVOKE") {
-        if let Some(second) = words.find(|w| !matches!(w.as_str(), "OR" | "REPLACE" | "TEMPORARY" | "TEMP")) {
-            return format!("{first} {second}");
-        }
+    if matches!(
+        first.as_str(),
+        "CREATE" | "DROP" | "ALTER" | "SHOW" | "GRANT" | "REVOKE"
+    ) && let Some(second) =
+        words.find(|w| !matches!(w.as_str(), "OR" | "REPLACE" | "TEMPORARY" | "TEMP"))
+    {
+        return format!("{first} {second}");
     }
     first
 }
 
 /// Whether a value is a string literal (helper for callers that inspect arguments).
 pub fn is_string(v: &Value) -> bool {
-    matches!(v, Value::SingleQuotedString(_) | Value::DoubleQuotedString(_))
+    matches!(
+        v,
+        Value::SingleQuotedString(_) | Value::DoubleQuotedString(_)
+    )
 }
