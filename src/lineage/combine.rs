@@ -367,6 +367,11 @@ pub fn flow(ctx: &Ctx, facts: &[&Facts]) -> Combined {
                     None => cols.push((c.clone(), vec![(s.clone(), *k)])),
                 }
             }
+            for (t, c) in &f.assigned {
+                if *t == w.table && !cols.iter().any(|(x, _)| x.eq_ignore_ascii_case(c)) {
+                    cols.push((c.clone(), Srcs::new()));
+                }
+            }
             let (base, union_base) = match w.mode {
                 WriteMode::Replace => {
                     st.supersede(w.table);

@@ -381,7 +381,12 @@ const NOT_NAMES: &[&str] = &[
 ];
 
 /// Reads a dotted name at `i`; returns it and the index after it.
-fn read_name(lx: &[Lexeme<'_>], mut i: usize) -> Option<(TableName, usize)> {
+fn read_name(lx: &[Lexeme<'_>], i: usize) -> Option<(TableName, usize)> {
+    read_name_then(lx, i, false)
+}
+
+/// Like [`read_name`]; `paren_ok` accepts a following `(` (an INSERT column list).
+fn read_name_then(lx: &[Lexeme<'_>], mut i: usize, paren_ok: bool) -> Option<(TableName, usize)> {
     let mut parts = Vec::new();
     loop {
         let part = match &lx.get(i)?.tok {
@@ -406,7 +411,7 @@ fn read_name(lx: &[Lexeme<'_>], mut i: usize) -> Option<(TableName, usize)> {
         break;
     }
     // A name followed by `(` is a function call, not a table.
-    if matches!(lx.get(i).map(|l| &l.tok), Some(Tok::LParen)) {
+    if !paren_ok && matches!(lx.get(i).map(|l| &l.tok), Some(Tok::LParen)) {
         return None;
     }
     Some((TableName::new(parts), i))
@@ -450,7 +455,7 @@ pub fn scan_tables(lx: &[Lexeme<'_>]) -> TokenScan {
             );
             let overwrite = lx.iter().take(i).any(|l| l.is_word("OVERWRITE"));
             // Only trust the name when what follows looks like the rest of an INSERT.
-            target = read_name(lx, i).and_then(|(n, next)| {
+            target = read_name_then(lx, i, true).and_then(|(n, next)| {
                 let plausible = match lx.get(next) {
                     None => true,
                     Some(l) => {

@@ -464,6 +464,19 @@ fn piecewise(
             };
             if let Ok(stmt) = parser.parse_statement() {
                 let next = parser.peek_token();
+                // Accept only a statement that ends where a statement or block may end.
+                let boundary = match &next.token {
+                    Token::EOF | Token::SemiColon => true,
+                    Token::Word(w) => {
+                        let upper = w.value.to_ascii_uppercase();
+                        lexer::STATEMENT_STARTS.contains(&upper.as_str())
+                            || BLOCK_WORDS.contains(&upper.as_str())
+                    }
+                    _ => false,
+                };
+                if !boundary {
+                    continue;
+                }
                 let consumed = if next.token == Token::EOF {
                     piece.len()
                 } else {
@@ -482,6 +495,31 @@ fn piecewise(
     }
     (out, engine)
 }
+
+/// Words that may follow a statement inside a procedural block.
+const BLOCK_WORDS: &[&str] = &[
+    "END",
+    "ELSE",
+    "ELSEIF",
+    "ELSIF",
+    "WHEN",
+    "EXCEPTION",
+    "BEGIN",
+    "IF",
+    "WHILE",
+    "LOOP",
+    "SET",
+    "DECLARE",
+    "RETURN",
+    "RAISE",
+    "LEAVE",
+    "CALL",
+    "EXEC",
+    "EXECUTE",
+    "GO",
+    "PRINT",
+    "THROW",
+];
 
 /// Small textual repairs for constructs sqlparser does not accept but whose meaning is
 /// clear: T-SQL compound assignment (`SET x += 1`), `CREATE TABLE t SELECT ...` without

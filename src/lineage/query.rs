@@ -980,16 +980,21 @@ impl<'c> Analyzer<'c> {
                 idx
             },
         };
+        let rename = |cols: &mut Vec<OutCol>| {
+            for (c, name) in cols.iter_mut().zip(&def.columns) {
+                c.name = Rc::from(name.as_str());
+                c.named = true;
+                c.star = false;
+            }
+        };
         let mut cols = self.query(def.query, None, env, false);
+        rename(&mut cols);
         if frame.recursive {
             // Second pass so the recursive part sees the anchor's sources.
             *def.state.borrow_mut() = CteState::Done(Rc::new(cols.clone()));
             let again = self.query(def.query, None, env, false);
             merge_positional(&mut cols, again);
-        }
-        for (c, name) in cols.iter_mut().zip(&def.columns) {
-            c.name = Rc::from(name.as_str());
-            c.named = true;
+            rename(&mut cols);
         }
         let cols = Rc::new(cols);
         *def.state.borrow_mut() = CteState::Done(cols.clone());

@@ -64,6 +64,8 @@ pub struct Facts {
     pub flow: bool,
     /// `USE` / `SET search_path`: the namespace for later statements.
     pub namespace: Option<Namespace>,
+    /// Columns set by UPDATE/MERGE, including those set to constants (no edge).
+    pub assigned: Vec<(TableId, Rc<str>)>,
 }
 
 impl Facts {
@@ -91,6 +93,7 @@ impl Facts {
             self.outputs = other.outputs;
         }
         self.flow |= other.flow;
+        self.assigned.extend(other.assigned);
         if other.namespace.is_some() {
             self.namespace = other.namespace;
         }
@@ -772,6 +775,9 @@ impl Analyzer<'_> {
             }
         };
         if let Some(t) = target {
+            for name in &names {
+                f.assigned.push((t, Rc::from(name.as_str())));
+            }
             for (name, srcs) in names.iter().zip(per_column) {
                 for (s, k) in srcs {
                     add_edge(f, s, t, Rc::from(name.as_str()), k);
