@@ -125,13 +125,12 @@ pub fn lex(text: &str, opts: LexOptions) -> Vec<Lexeme<'_>> {
                 {
                     let tag = &text[i..=j];
                     let body_start = j + 1;
-                    let end = match text[body_start..].find(tag) {
-                        Some(p) => body_start + p + tag.len(),
-                        None => n,
+                    let (body_end, end) = match text[body_start..].find(tag) {
+                        Some(p) => (body_start + p, body_start + p + tag.len()),
+                        None => (n, n),
                     };
-                    let body_end = end.saturating_sub(tag.len()).max(body_start);
                     out.push(Lexeme {
-                        tok: Tok::Str(text[body_start..body_end.min(n)].to_string()),
+                        tok: Tok::Str(text[body_start..body_end].to_string()),
                         start,
                         end,
                     });
@@ -593,6 +592,12 @@ mod tests {
         assert_eq!(ranges.len(), 4, "{ranges:?}");
         let last = &lx[ranges[3].0];
         assert!(last.is_word("select"));
+    }
+
+    #[test]
+    fn unterminated_dollar_quote_before_multibyte_text() {
+        let lx = lex("select $x$ aé", LexOptions::default());
+        assert_eq!(lx.last().map(|l| l.tok.clone()), Some(Tok::Str(" aé".into())));
     }
 
     #[test]
