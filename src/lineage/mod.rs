@@ -77,9 +77,12 @@ pub fn analyze(sql: &str, options: &Options) -> Lineage {
     let mut degraded = false;
     for (i, unit) in units.iter().enumerate() {
         let index = i + 1;
-        let mut facts = if let Some(scan) = &unit.scan {
+        let mut facts = if unit.statements.is_empty() {
             degraded = true;
-            scan_facts(&mut ctx, scan)
+            match &unit.scan {
+                Some(scan) => scan_facts(&mut ctx, scan),
+                None => Facts::default(),
+            }
         } else {
             let mut combined: Option<Facts> = None;
             for stmt in &unit.statements {
@@ -100,6 +103,9 @@ pub fn analyze(sql: &str, options: &Options) -> Lineage {
                         .iter()
                         .any(|n| n.eq_ignore_ascii_case(t.last()))
                 });
+            }
+            if let Some(scan) = &unit.scan {
+                degraded |= supplement(&mut ctx, &mut facts, scan);
             }
             facts
         };
@@ -149,6 +155,57 @@ pub fn analyze(sql: &str, options: &Options) -> Lineage {
         degraded,
         warnings,
     }
+}
+
+/// Adds what the token scan of a partly parsed statement knows and the parsed pieces do
+/// not (typically the written table of a statement whose head did not parse). Returns
+/// whether anything was added.
+fn supplement(ctx: &mut Ctx, facts: &mut Facts, scan: &lexer::TokenScan) -> bool {
+    let extra = scan_facts(ctx, scan);
+    let mut added = false;
+    for r in extra.reads {
+        if !facts.reads.contains(&r) && !facts.writes.iter().any(|w| w.table == r) {
+            facts.reads.push(r);
+            for w in &mut facts.writes {
+                if matches!(w.mode, WriteMode::Replace | WriteMode::Append) {
+                    w.reads.push(r);
+                }
+            }
+            added = true;
+        }
+    }
+    for mut w in extra.writes {
+        if facts.writes.iter().any(|x| x.table == w.table) {
+            continue;
+        }
+        w.reads = facts.reads.iter().copied().filter(|r| *r != w.table).collect();
+        // A plain query parsed inside the statement feeds the written table by name.
+        for out in &facts.outputs {
+            if out.name.is_empty() {
+                continue;
+            }
+            let column: std::rc::Rc<str> = if out.named {
+                out.name.to_lowercase().into()
+            } else {
+                out.name.clone()
+            };
+            for (src, kind) in &out.srcs {
+                facts.edges.push(statement::Edge {
+                    src: src.clone(),
+                    table: w.table,
+                    column: column.clone(),
+                    kind: *kind,
+                });
+            }
+        }
+        facts.flow = true;
+        facts.writes.push(w);
+        added = true;
+    }
+    if added {
+        facts.kind = extra.kind;
+    }
+    added
 }
 
 /// Facts from the token-level scan of a statement no parser accepted.

@@ -27,7 +27,8 @@ pub struct Unit {
     pub status: StatementStatus,
     /// Byte offset and message of the requested dialect's error.
     pub error: Option<(usize, String)>,
-    /// Token-level extraction, when nothing parsed.
+    /// Token-level extraction: all we have when nothing parsed, a supplement when only
+    /// pieces of the statement parsed.
     pub scan: Option<TokenScan>,
     /// CTE names defined in a statement recovered piecewise: not tables.
     pub local_names: Vec<String>,
@@ -410,6 +411,9 @@ fn recover(
         unit.statements = stmts;
         unit.engine = engine;
         unit.local_names = lexer::cte_names(&lx);
+        // The statement's head (INSERT INTO t, CREATE TABLE t ...) may be what failed:
+        // keep the token scan to supplement what the pieces say.
+        unit.scan = Some(lexer::scan_tables(&lx));
         return unit;
     }
     unit.status = StatementStatus::Degraded;
@@ -447,7 +451,21 @@ fn piecewise(
         if tries > MAX_PIECES {
             break;
         }
-        let end_idx = lexer::statement_end(lx, k);
+        let mut end_idx = lexer::statement_end(lx, k);
+        // Hive multi-insert (`FROM s INSERT ... SELECT ... INSERT ... SELECT ...`): each
+        // INSERT at the top level starts a new piece (but MERGE's `THEN INSERT` does not).
+        let mut d = 0i32;
+        for j in k + 1..end_idx {
+            match lx[j].tok {
+                Tok::LParen => d += 1,
+                Tok::RParen => d -= 1,
+                _ => {}
+            }
+            if d == 0 && lx[j].is_word("insert") && !lx[j - 1].is_word("then") {
+                end_idx = j;
+                break;
+            }
+        }
         let piece_end = if end_idx == 0 {
             lx[k].end
         } else {
