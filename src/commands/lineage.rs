@@ -205,14 +205,20 @@ fn answer_request(line: &str, args: &LineageArgs) -> Value {
     }
     let result = std::panic::catch_unwind(|| lineage::analyze(sql, &options));
     match result {
-        Ok(lineage) => json!({
-            "id": id,
-            "sources": lineage.sources,
-            "targets": lineage.targets,
-            "column_lineage": column_pairs(&lineage),
-            "errors": lineage.errors,
-            "degraded": lineage.degraded,
-        }),
+        Ok(lineage) => {
+            let mut answer = json!({
+                "id": id,
+                "sources": lineage.sources,
+                "targets": lineage.targets,
+                "column_lineage": column_pairs(&lineage),
+                "errors": lineage.errors,
+                "degraded": lineage.degraded,
+            });
+            if !lineage.warnings.is_empty() {
+                answer["warnings"] = json!(lineage.warnings);
+            }
+            answer
+        }
         Err(_) => json!({"id": id, "error": "internal error while analysing this request"}),
     }
 }

@@ -597,7 +597,10 @@ mod tests {
     #[test]
     fn unterminated_dollar_quote_before_multibyte_text() {
         let lx = lex("select $x$ aé", LexOptions::default());
-        assert_eq!(lx.last().map(|l| l.tok.clone()), Some(Tok::Str(" aé".into())));
+        assert_eq!(
+            lx.last().map(|l| l.tok.clone()),
+            Some(Tok::Str(" aé".into()))
+        );
     }
 
     #[test]

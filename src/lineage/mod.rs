@@ -178,7 +178,12 @@ fn supplement(ctx: &mut Ctx, facts: &mut Facts, scan: &lexer::TokenScan) -> bool
         if facts.writes.iter().any(|x| x.table == w.table) {
             continue;
         }
-        w.reads = facts.reads.iter().copied().filter(|r| *r != w.table).collect();
+        w.reads = facts
+            .reads
+            .iter()
+            .copied()
+            .filter(|r| *r != w.table)
+            .collect();
         // A plain query parsed inside the statement feeds the written table by name.
         for out in &facts.outputs {
             if out.name.is_empty() {
