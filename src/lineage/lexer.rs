@@ -344,6 +344,8 @@ pub enum ScanWrite {
     Append,
     Modify,
     Remove,
+    Alter,
+    Drop,
 }
 
 const NOT_NAMES: &[&str] = &[
@@ -512,7 +514,7 @@ pub fn scan_tables(lx: &[Lexeme<'_>]) -> TokenScan {
                 .is_some_and(|l| l.is_word("TABLE") || l.is_word("VIEW"))
             {
                 let i = skip_words(lx, i + 1, &["IF", "NOT", "EXISTS"]);
-                target = read_name(lx, i).map(|(n, _)| (n, ScanWrite::Replace));
+                target = read_name_then(lx, i, true).map(|(n, _)| (n, ScanWrite::Replace));
             } else {
                 return scan;
             }
@@ -532,7 +534,38 @@ pub fn scan_tables(lx: &[Lexeme<'_>]) -> TokenScan {
             let i = skip_words(lx, 1, &["INTO"]);
             target = read_name(lx, i).map(|(n, _)| (n, ScanWrite::Append));
         }
-        "SELECT" | "WITH" | "FROM" | "(" => {}
+        "ALTER" | "DROP" | "TRUNCATE" => {
+            // Structure changes: targets in the effects view only, never sources.
+            let i = skip_words(
+                lx,
+                1,
+                &[
+                    "TABLE",
+                    "VIEW",
+                    "MATERIALIZED",
+                    "EXTERNAL",
+                    "IF",
+                    "EXISTS",
+                    "ONLY",
+                ],
+            );
+            if lx.get(1).is_some_and(|l| {
+                l.is_word("TABLE")
+                    || l.is_word("VIEW")
+                    || l.is_word("MATERIALIZED")
+                    || l.is_word("EXTERNAL")
+            }) && let Some((n, _)) = read_name_then(lx, i, true)
+            {
+                let mode = if first == "DROP" {
+                    ScanWrite::Drop
+                } else {
+                    ScanWrite::Alter
+                };
+                scan.writes.push((n, mode));
+            }
+            return scan;
+        }
+        "SELECT" | "WITH" | "FROM" => {}
         _ => return scan,
     }
     // CTE names are not tables.

@@ -237,8 +237,13 @@ fn scan_facts(ctx: &mut Ctx, scan: &lexer::TokenScan) -> Facts {
             lexer::ScanWrite::Append => WriteMode::Append,
             lexer::ScanWrite::Modify => WriteMode::Modify,
             lexer::ScanWrite::Remove => WriteMode::Remove,
+            lexer::ScanWrite::Alter => WriteMode::Alter,
+            lexer::ScanWrite::Drop => WriteMode::Drop,
         };
-        moves |= mode != WriteMode::Remove;
+        moves |= matches!(
+            mode,
+            WriteMode::Replace | WriteMode::Append | WriteMode::Modify
+        );
         let reads = f
             .reads
             .iter()
