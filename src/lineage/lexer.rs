@@ -556,12 +556,28 @@ pub fn scan_tables(lx: &[Lexeme<'_>]) -> TokenScan {
                     || l.is_word("EXTERNAL")
             }) && let Some((n, _)) = read_name_then(lx, i, true)
             {
-                let mode = if first == "DROP" {
-                    ScanWrite::Drop
-                } else {
-                    ScanWrite::Alter
-                };
-                scan.writes.push((n, mode));
+                // Hive `ALTER TABLE t EXCHANGE PARTITION (...) WITH TABLE s` moves data s -> t.
+                let exchange = lx.iter().position(|l| l.is_word("EXCHANGE")).and_then(|x| {
+                    let w = (x..lx.len()).find(|&j| {
+                        lx[j].is_word("WITH") && lx.get(j + 1).is_some_and(|l| l.is_word("TABLE"))
+                    })?;
+                    read_name(lx, w + 2).map(|(src, _)| src)
+                });
+                match exchange {
+                    Some(src) if first == "ALTER" => {
+                        scan.kind = "ALTER TABLE EXCHANGE PARTITION".into();
+                        scan.reads.push(src);
+                        scan.writes.push((n, ScanWrite::Append));
+                    }
+                    _ => {
+                        let mode = if first == "DROP" {
+                            ScanWrite::Drop
+                        } else {
+                            ScanWrite::Alter
+                        };
+                        scan.writes.push((n, mode));
+                    }
+                }
             }
             return scan;
         }
