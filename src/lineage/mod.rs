@@ -53,6 +53,7 @@ pub fn analyze(sql: &str, options: &Options) -> Lineage {
     ctx.lateral_alias = options.lateral_column_alias_reference;
     ctx.tsql = chain.is_tsql();
     ctx.expr_names = options.view == View::Flow;
+    ctx.unused_cte_reads = options.view == View::Flow;
 
     let no_semicolon = options.tsql_no_semicolon;
     let units = parse::parse_script(sql, &chain, no_semicolon);

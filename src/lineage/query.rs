@@ -73,6 +73,8 @@ pub struct Ctx {
     pub tsql: bool,
     /// Whether unnamed output expressions get their SQL text as name (flow view).
     pub expr_names: bool,
+    /// Whether CTEs that are never referenced still count as reads (flow view).
+    pub unused_cte_reads: bool,
     star: Rc<str>,
 }
 
@@ -86,6 +88,7 @@ impl Ctx {
             lateral_alias: false,
             tsql: false,
             expr_names: true,
+            unused_cte_reads: false,
             star: Rc::from("*"),
         }
     }
@@ -400,13 +403,21 @@ impl<'c> Analyzer<'c> {
             defs,
             recursive: with.recursive,
         };
-        f(
+        let result = f(
             self,
             CteEnv {
                 frame: Some(&frame),
                 visible: n,
             },
-        )
+        );
+        if self.ctx.unused_cte_reads {
+            for idx in 0..frame.defs.len() {
+                if matches!(*frame.defs[idx].state.borrow(), CteState::Pending) {
+                    self.cte_columns(&frame, idx);
+                }
+            }
+        }
+        result
     }
 
     pub(crate) fn add_from<'f, 'a>(
@@ -537,6 +548,15 @@ impl<'c> Analyzer<'c> {
                 };
                 let cols = self.set_expr(&q.body, outer, inner, top);
                 self.query_tail(q, outer, inner);
+                if self.ctx.unused_cte_reads {
+                    // Flow view: a CTE nobody selects from still names an input of the
+                    // script's author (sqllineage counts it); effects view: not executed.
+                    for idx in 0..frame.defs.len() {
+                        if matches!(*frame.defs[idx].state.borrow(), CteState::Pending) {
+                            self.cte_columns(&frame, idx);
+                        }
+                    }
+                }
                 cols
             }
             None => {
