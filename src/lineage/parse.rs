@@ -607,6 +607,28 @@ fn repair(text: &str, engine: Engine) -> Option<String> {
             _ => {}
         }
     }
+    // `INSERT INTO t (WITH c AS (...) SELECT ...)`: the parentheses hold a query, not a
+    // column list; sqlparser only accepts the query unparenthesised.
+    if lx.first().is_some_and(|l| l.is_word("insert"))
+        && let Some(open) = (1..lx.len().saturating_sub(1))
+            .find(|&i| lx[i].tok == Tok::LParen && lx[i + 1].is_word("with"))
+    {
+        let mut depth = 0;
+        for m in lx.iter().skip(open) {
+            match m.tok {
+                Tok::LParen => depth += 1,
+                Tok::RParen => {
+                    depth -= 1;
+                    if depth == 0 {
+                        edits.push((lx[open].start, lx[open].end, " ".into()));
+                        edits.push((m.start, m.end, " ".into()));
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
     if lx.first().is_some_and(|l| l.is_word("create")) {
         let table_at = lx.iter().position(|l| l.is_word("table"));
         if let Some(t) = table_at {
