@@ -93,9 +93,14 @@ fn effects_into(ctx: &Ctx, f: &Facts, c: &mut Combined) {
         push_unique(&mut c.sources, ctx.table(*r).display());
     }
     for w in &f.writes {
+        if let WriteMode::RenameTo(u) = w.mode {
+            // The old name is read (its data moves), the new name is written.
+            push_unique(&mut c.sources, ctx.table(w.table).display());
+            push_unique(&mut c.targets, ctx.table(u).display());
+            continue;
+        }
         push_unique(&mut c.targets, ctx.table(w.table).display());
         match w.mode {
-            WriteMode::RenameTo(u) => push_unique(&mut c.targets, ctx.table(u).display()),
             WriteMode::SwapWith(u) => {
                 push_unique(&mut c.targets, ctx.table(u).display());
                 push_unique(&mut c.sources, ctx.table(w.table).display());
@@ -104,8 +109,11 @@ fn effects_into(ctx: &Ctx, f: &Facts, c: &mut Combined) {
             _ => {}
         }
     }
+    // The effects view reports columns it can name: whole-row (`t.*`) edges stay out.
     for e in raw_edges(ctx, &f.edges) {
-        push_unique(&mut c.edges, e);
+        if !is_star(&e.source) && !is_star(&e.target) {
+            push_unique(&mut c.edges, e);
+        }
     }
     if f.writes.is_empty() {
         for (i, col) in f.outputs.iter().enumerate() {
@@ -115,6 +123,9 @@ fn effects_into(ctx: &Ctx, f: &Facts, c: &mut Combined) {
                 format!("_{i}")
             };
             for (s, k) in &col.srcs {
+                if matches!(s, Src::Col(_, c) if &**c == "*") || col.star {
+                    continue;
+                }
                 push_unique(
                     &mut c.edges,
                     ColumnEdge {
@@ -126,6 +137,10 @@ fn effects_into(ctx: &Ctx, f: &Facts, c: &mut Combined) {
             }
         }
     }
+}
+
+fn is_star(name: &str) -> bool {
+    name == "*" || name.ends_with(".*")
 }
 
 /// Effects view of a script: every statement's reads and changes, united.

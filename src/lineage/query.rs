@@ -1992,6 +1992,25 @@ fn apply_wildcard_options<'f, 'a>(
     if !drop.is_empty() {
         cols.retain(|c| c.star || !drop.iter().any(|d| c.name.eq_ignore_ascii_case(d)));
     }
+    if let Some(rename) = &opts.opt_rename {
+        let pairs: Vec<&sqlparser::ast::IdentWithAlias> = match rename {
+            sqlparser::ast::RenameSelectItem::Single(p) => vec![p],
+            sqlparser::ast::RenameSelectItem::Multiple(ps) => ps.iter().collect(),
+        };
+        for p in pairs {
+            let from = ident(&p.ident);
+            if let Some(c) = cols
+                .iter_mut()
+                .find(|c| !c.star && c.name.eq_ignore_ascii_case(&from))
+            {
+                c.name = Rc::from(ident(&p.alias));
+            }
+        }
+    }
+    if opts.opt_ilike.is_some() {
+        // Which columns match the pattern is decided at run time: claim none.
+        cols.clear();
+    }
     if let Some(rep) = &opts.opt_replace {
         for item in &rep.items {
             let name = key(&ident(&item.column_name));
