@@ -639,3 +639,88 @@ fn random_and_truncated_inputs_never_panic() {
     }
     assert!(checked > 400);
 }
+
+#[test]
+fn views_differ_on_unreferenced_ctes_and_renames() {
+    let sql = "with unused as (select * from audit_log) select id from orders";
+    let flow = analyze(sql, &opts("generic", FLOW));
+    assert_eq!(tables(&flow).0, strs(&["audit_log", "orders"]));
+    let effects = analyze(sql, &opts("generic", EFFECTS));
+    assert_eq!(tables(&effects).0, strs(&["orders"]));
+
+    let rename = "alter table old_t rename to new_t";
+    assert_eq!(
+        tables(&analyze(rename, &opts("postgres", EFFECTS))),
+        (strs(&["old_t"]), strs(&["new_t"]))
+    );
+    assert_eq!(
+        tables(&analyze(rename, &opts("postgres", FLOW))),
+        (strs(&[]), strs(&[]))
+    );
+}
+
+#[test]
+fn statement_heads_sqlparser_rejects_are_recovered() {
+    check(&[
+        Case {
+            name: "hive exchange partition moves data",
+            dialect: "hive",
+            view: FLOW,
+            sql: "ALTER TABLE live_t EXCHANGE PARTITION (ds='2024-01-01') WITH TABLE staged_t",
+            sources: &["staged_t"],
+            targets: &["live_t"],
+            columns: None,
+        },
+        Case {
+            name: "parenthesised WITH query after INSERT INTO",
+            dialect: "generic",
+            view: FLOW,
+            sql: "INSERT INTO dst (WITH c AS (SELECT k FROM src) SELECT k FROM c)",
+            sources: &["src"],
+            targets: &["dst"],
+            columns: Some(&[("src.k", "dst.k")]),
+        },
+        Case {
+            name: "spark CREATE TABLE ... USING ... AS SELECT",
+            dialect: "sparksql",
+            view: FLOW,
+            sql: "CREATE TABLE out_t USING delta AS SELECT a FROM in_t",
+            sources: &["in_t"],
+            targets: &["out_t"],
+            columns: Some(&[("in_t.a", "out_t.a")]),
+        },
+        Case {
+            name: "hive multi-insert keeps both targets and the shared source",
+            dialect: "hive",
+            view: FLOW,
+            sql: "FROM events INSERT OVERWRITE TABLE clicks SELECT id INSERT OVERWRITE TABLE views SELECT id",
+            sources: &["events"],
+            targets: &["clicks", "views"],
+            columns: None,
+        },
+        Case {
+            name: "bigquery typed array literal",
+            dialect: "bigquery",
+            view: FLOW,
+            sql: "CREATE TABLE ds.t AS SELECT ARRAY<STRUCT<k STRING, v INT64>>[('a', 1)] AS kv, id FROM ds.s",
+            sources: &["ds.s"],
+            targets: &["ds.t"],
+            columns: Some(&[("ds.s.id", "ds.t.id")]),
+        },
+    ]);
+}
+
+#[test]
+fn wildcard_modifiers() {
+    let mut o = opts("snowflake", FLOW);
+    o.schema
+        .insert("s.src".into(), vec!["id".into(), "pii".into(), "x".into()]);
+    let l = analyze(
+        "create table s.dst as select * exclude (pii) rename (x as y) from s.src",
+        &o,
+    );
+    assert_eq!(
+        pairs(&l),
+        cols(&[("s.src.id", "s.dst.id"), ("s.src.x", "s.dst.y")])
+    );
+}
