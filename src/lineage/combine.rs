@@ -100,13 +100,10 @@ fn effects_into(ctx: &Ctx, f: &Facts, c: &mut Combined) {
             continue;
         }
         push_unique(&mut c.targets, ctx.table(w.table).display());
-        match w.mode {
-            WriteMode::SwapWith(u) => {
-                push_unique(&mut c.targets, ctx.table(u).display());
-                push_unique(&mut c.sources, ctx.table(w.table).display());
-                push_unique(&mut c.sources, ctx.table(u).display());
-            }
-            _ => {}
+        if let WriteMode::SwapWith(u) = w.mode {
+            push_unique(&mut c.targets, ctx.table(u).display());
+            push_unique(&mut c.sources, ctx.table(w.table).display());
+            push_unique(&mut c.sources, ctx.table(u).display());
         }
     }
     // The effects view reports columns it can name: whole-row (`t.*`) edges stay out.
