@@ -194,13 +194,16 @@ fn answer_request(line: &str, args: &LineageArgs) -> Value {
     if let Some(schema) = req.get("schema") {
         options.schema = schema_from_json(schema);
     }
+    let mut unknown_options = Vec::new();
     if let Some(opts) = req.get("options").and_then(Value::as_object) {
         for (k, v) in opts {
             let v = match v {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            options.set_option(k, &v);
+            if !options.set_option(k, &v) {
+                unknown_options.push(format!("unknown option `{k}` ignored"));
+            }
         }
     }
     let result = std::panic::catch_unwind(|| lineage::analyze(sql, &options));
@@ -214,8 +217,10 @@ fn answer_request(line: &str, args: &LineageArgs) -> Value {
                 "errors": lineage.errors,
                 "degraded": lineage.degraded,
             });
-            if !lineage.warnings.is_empty() {
-                answer["warnings"] = json!(lineage.warnings);
+            let mut warnings = lineage.warnings;
+            warnings.extend(unknown_options);
+            if !warnings.is_empty() {
+                answer["warnings"] = json!(warnings);
             }
             answer
         }
