@@ -725,7 +725,7 @@ impl<'c> Analyzer<'c> {
                         Some(name) => OutCol::named(Rc::from(name), srcs),
                         None => OutCol {
                             name: if top && self.ctx.expr_names {
-                                Rc::from(e.to_string())
+                                Rc::from(expression_name(e))
                             } else {
                                 Rc::from("")
                             },
@@ -1888,6 +1888,22 @@ impl<'c> Analyzer<'c> {
         }
         self.leave();
     }
+}
+
+/// Name of an unnamed output expression: its SQL text, capped so pathological
+/// expressions do not make pathological column names.
+fn expression_name(e: &Expr) -> String {
+    const MAX: usize = 512;
+    let mut text = e.to_string();
+    if text.len() > MAX {
+        let mut cut = MAX;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
 }
 
 /// `swap_partitions_between_tables('staging', ..., 'target')` (Vertica) moves data.
