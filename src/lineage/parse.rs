@@ -541,12 +541,52 @@ const BLOCK_WORDS: &[&str] = &[
 
 /// Small textual repairs for constructs sqlparser does not accept but whose meaning is
 /// clear: T-SQL compound assignment (`SET x += 1`), `CREATE TABLE t SELECT ...` without
-/// AS, Hive `date + 30 days`, and `>>` closing nested type parameters.
+/// AS, Hive `date + 30 days`, `>>` closing nested type parameters, bit shifts, BigQuery
+/// typed literals and a parenthesised `WITH` query after `INSERT INTO t`.
 fn repair(text: &str, engine: Engine) -> Option<String> {
     let lx = lexer::lex(text, lex_options(engine));
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    // Depth of `<...>` type parameters (ARRAY<STRUCT<...>>), to tell a `>>` that closes
+    // two of them from a bit-shift operator.
+    let mut angle = 0usize;
+    let mut skip_next = false;
     for (i, l) in lx.iter().enumerate() {
         let next = lx.get(i + 1);
+        if std::mem::take(&mut skip_next) {
+            continue;
+        }
+        let opens_type = l.tok == Tok::Symbol('<')
+            && i > 0
+            && (angle > 0
+                || ["array", "struct", "map", "range"]
+                    .iter()
+                    .any(|w| lx[i - 1].is_word(w)));
+        if opens_type {
+            angle += 1;
+            continue;
+        }
+        let adjacent = |c: char| next.is_some_and(|n| n.tok == Tok::Symbol(c) && n.start == l.end);
+        match &l.tok {
+            Tok::Symbol('>') if angle >= 2 && adjacent('>') => {
+                edits.push((l.end, l.end, " ".into()));
+                angle -= 2;
+                skip_next = true;
+                continue;
+            }
+            Tok::Symbol('>') if angle > 0 => {
+                angle -= 1;
+                continue;
+            }
+            // Bit shifts some dialects reject: any binary operator keeps the lineage.
+            Tok::Symbol(c @ ('>' | '<')) if angle == 0 && adjacent(*c) => {
+                if let Some(n) = next {
+                    edits.push((l.start, n.end, "+".into()));
+                }
+                skip_next = true;
+                continue;
+            }
+            _ => {}
+        }
         match &l.tok {
             Tok::Symbol(c @ ('+' | '-' | '*' | '/' | '%' | '&' | '|' | '^'))
                 if next.is_some_and(|n| n.tok == Tok::Symbol('=') && n.start == l.end)
@@ -555,11 +595,6 @@ fn repair(text: &str, engine: Engine) -> Option<String> {
             {
                 let _ = c;
                 edits.push((l.start, l.end, String::new()));
-            }
-            Tok::Symbol('>')
-                if next.is_some_and(|n| n.tok == Tok::Symbol('>') && n.start == l.end) =>
-            {
-                edits.push((l.end, l.end, " ".into()));
             }
             Tok::Number
                 if next.is_some_and(|n| n.is_word("days") || n.is_word("day"))
@@ -691,6 +726,22 @@ mod tests {
         assert_eq!(units[2].status, StatementStatus::Parsed);
         assert_ne!(units[1].status, StatementStatus::Parsed);
         assert!(units[1].error.is_some());
+    }
+
+    #[test]
+    fn repairs_tell_nested_types_from_bit_shifts() {
+        assert_eq!(
+            repair(
+                "select cast(x as array<struct<a int64>>) from t",
+                Engine::BigQuery
+            )
+            .as_deref(),
+            Some("select cast(x as array<struct<a int64> >) from t")
+        );
+        assert_eq!(
+            repair("select 12 >> b from t", Engine::BigQuery).as_deref(),
+            Some("select 12 + b from t")
+        );
     }
 
     #[test]
