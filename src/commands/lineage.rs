@@ -227,3 +227,89 @@ fn answer_request(line: &str, args: &LineageArgs) -> Value {
         Err(_) => json!({"id": id, "error": "internal error while analysing this request"}),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: LineageArgs,
+    }
+
+    fn args(extra: &[&str]) -> LineageArgs {
+        let mut argv = vec!["lineage"];
+        argv.extend_from_slice(extra);
+        Cli::parse_from(argv).args
+    }
+
+    #[test]
+    fn parses_the_documented_flags() {
+        let a = args(&[
+            "--dialect",
+            "snowflake",
+            "--view",
+            "effects",
+            "--default-schema",
+            "s",
+            "--default-db",
+            "d",
+            "--option",
+            "tsql_no_semicolon=true",
+            "--option",
+            "lateral_column_alias_reference=true",
+            "file.sql",
+        ]);
+        assert_eq!(a.dialect, "snowflake");
+        assert_eq!(a.view, View::Effects);
+        assert_eq!(a.default_schema.as_deref(), Some("s"));
+        assert_eq!(a.default_db.as_deref(), Some("d"));
+        assert_eq!(a.options.len(), 2);
+        assert_eq!(a.sqlfile.as_deref(), Some("file.sql"));
+        assert!(!a.batch);
+        assert!(args(&["--batch"]).batch);
+    }
+
+    #[test]
+    fn batch_answers_every_line_in_kind() {
+        let a = args(&["--batch", "--view", "flow"]);
+        let ok = answer_request(
+            r#"{"id": 7, "sql": "insert into t select a from s", "dialect": "postgres",
+                "schema": {"s": ["a"]}, "options": {"lateral_column_alias_reference": true, "bogus": 1}}"#,
+            &a,
+        );
+        assert_eq!(ok["id"], 7);
+        assert_eq!(ok["sources"], json!(["s"]));
+        assert_eq!(ok["targets"], json!(["t"]));
+        assert_eq!(ok["column_lineage"], json!([["s.a", "t.a"]]));
+        assert_eq!(ok["warnings"], json!(["unknown option `bogus` ignored"]));
+
+        let bad_json = answer_request("{not json", &a);
+        assert!(
+            bad_json["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("invalid JSON"))
+        );
+        let no_sql = answer_request(r#"{"id": "x"}"#, &a);
+        assert_eq!(no_sql["id"], "x");
+        assert!(no_sql["error"].is_string());
+
+        let parse_error = answer_request(
+            r#"{"id": 1, "sql": "select a from b;\nselect from from where", "dialect": "generic"}"#,
+            &a,
+        );
+        assert_eq!(parse_error["errors"][0]["statement"], 2);
+        assert_eq!(parse_error["errors"][0]["line"], 2);
+    }
+
+    #[test]
+    fn schema_file_shape() {
+        let v: Value = serde_json::from_str(r#"{"db.t": ["a", "b"], "u": [], "junk": 3}"#)
+            .unwrap_or(Value::Null);
+        let schema = schema_from_json(&v);
+        assert_eq!(schema.get("db.t").map(Vec::len), Some(2));
+        assert_eq!(schema.get("junk").map(Vec::len), Some(0));
+    }
+}
