@@ -491,6 +491,26 @@ impl Analyzer<'_> {
                 }
                 f
             }
+            Statement::ExportData(export) => {
+                // BigQuery `EXPORT DATA OPTIONS (uri = '...') AS SELECT ...`.
+                let mut f = Facts::new("EXPORT DATA");
+                f.flow = true;
+                self.query_with_env(&export.query, env);
+                let uri = export.options.iter().find_map(|o| match o {
+                    sqlparser::ast::SqlOption::KeyValue { key, value }
+                        if last_ident(key).is_some_and(|k| k == "uri") =>
+                    {
+                        string_of(value)
+                    }
+                    _ => None,
+                });
+                if let Some(uri) = uri {
+                    let target = self.ctx.intern(TableName::path(uri));
+                    let reads = self.reads.tables.clone();
+                    f.write(target, WriteMode::Replace, reads);
+                }
+                f
+            }
             other => Facts::new(&statement_kind(other)),
         }
     }
@@ -690,6 +710,22 @@ impl Analyzer<'_> {
                 },
                 reads,
             );
+        }
+        // Snowflake `INSERT ALL|FIRST INTO t1 ... INTO t2 ... SELECT ...`.
+        let clauses = ins
+            .multi_table_into_clauses
+            .iter()
+            .chain(
+                ins.multi_table_when_clauses
+                    .iter()
+                    .flat_map(|w| &w.into_clauses),
+            )
+            .chain(ins.multi_table_else_clause.iter().flatten());
+        for clause in clauses {
+            if let Some(t) = self.ctx.table_ref(&clause.table_name) {
+                let reads = self.reads.tables.clone();
+                f.write(t, WriteMode::Append, reads);
+            }
         }
         f
     }

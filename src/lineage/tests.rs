@@ -724,3 +724,27 @@ fn wildcard_modifiers() {
         cols(&[("s.src.id", "s.dst.id"), ("s.src.x", "s.dst.y")])
     );
 }
+
+#[test]
+fn exports_and_multi_table_inserts() {
+    check(&[
+        Case {
+            name: "bigquery export data to a uri",
+            dialect: "bigquery",
+            view: FLOW,
+            sql: "EXPORT DATA OPTIONS(uri='gs://bkt/out/*.csv', format='CSV') AS SELECT a FROM ds.t",
+            sources: &["ds.t"],
+            targets: &["gs://bkt/out/*.csv"],
+            columns: None,
+        },
+        Case {
+            name: "snowflake insert all",
+            dialect: "snowflake",
+            view: FLOW,
+            sql: "INSERT ALL INTO t1 (a) VALUES (x) INTO t2 (b) VALUES (y) SELECT x, y FROM src",
+            sources: &["src"],
+            targets: &["t1", "t2"],
+            columns: None,
+        },
+    ]);
+}
