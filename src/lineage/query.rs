@@ -347,17 +347,6 @@ impl<'c> Analyzer<'c> {
         }
     }
 
-    /// Output columns of a top-level query (its unnamed expressions are named after their
-    /// SQL text when the context asks for it).
-    pub fn top_query(&mut self, q: &Query) -> Vec<OutCol> {
-        self.query(q, None, CteEnv::default(), true)
-    }
-
-    /// Output columns of a query nested in a statement's other parts (MERGE USING ...).
-    pub fn query_in_env(&mut self, q: &Query) -> Vec<OutCol> {
-        self.query(q, None, CteEnv::default(), false)
-    }
-
     // ------------------------------------------------ helpers for statement analysis
 
     pub(crate) fn query_env<'f, 'a>(

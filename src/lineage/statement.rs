@@ -9,7 +9,6 @@ use sqlparser::ast::{
     CreateProcedureBody, Delete, Expr, FromTable, Insert, Merge, MergeAction, MergeInsertKind,
     MergeUpdateKind, ObjectName, ObjectNamePart, Query, RenameTableNameKind, Select, SelectItem,
     SetExpr, Statement, TableFactor, TableObject, TableWithJoins, Update, UpdateTableFromKind, Use,
-    Value,
 };
 use std::rc::Rc;
 
@@ -1058,12 +1057,4 @@ pub fn statement_kind(stmt: &Statement) -> String {
         return format!("{first} {second}");
     }
     first
-}
-
-/// Whether a value is a string literal (helper for callers that inspect arguments).
-pub fn is_string(v: &Value) -> bool {
-    matches!(
-        v,
-        Value::SingleQuotedString(_) | Value::DoubleQuotedString(_)
-    )
 }
