@@ -1,8 +1,9 @@
 //! Custodian: a governance and lineage catalog. One binary serves the web app and the JSON API,
 //! keeps the catalog in SQLite or PostgreSQL, crawls the databases it catalogs and acts on them.
 //!
-//! Layers, with data flowing one way: `web` (pages, API) → `jobs` (background work) →
-//! `db` (the catalog) and `targets` (the databases being cataloged). `commands` holds the CLI.
+//! Layers, with data flowing one way: `web` (pages, API) → `jobs` (background work) and
+//! `lineage` (pure SQL → lineage) → `db` (the catalog) and `targets` (the databases being
+//! cataloged). `commands` holds the CLI.
 
 pub mod commands;
 pub mod config;
@@ -10,6 +11,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod jobs;
+pub mod lineage;
 pub mod targets;
 pub mod telemetry;
 pub mod web;

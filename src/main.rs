@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use custodian::commands::{self, crawl, demo, migrate, seed, serve, source};
+use custodian::commands::{self, crawl, demo, lineage, migrate, seed, serve, source};
 use custodian::config::Config;
 use custodian::targets::SourceKind;
 
@@ -52,6 +52,8 @@ enum Command {
         #[arg(long)]
         no_serve: bool,
     },
+    /// Print the table and column lineage of SQL as JSON (single file or --batch JSON Lines).
+    Lineage(lineage::LineageArgs),
     /// Developer tools.
     #[command(subcommand)]
     Dev(DevCommand),
@@ -121,8 +123,13 @@ fn main() -> ExitCode {
     let serving = matches!(cli.command, Command::Serve { .. } | Command::Demo { no_serve: false, .. });
     let quiet = !serving && std::env::var_os("CUSTODIAN_LOG").is_none();
     custodian::telemetry::init(if quiet { "warn" } else { &config.log_filter }, config.log_format);
-    match run(cli.command, config) {
-        Ok(()) => ExitCode::SUCCESS,
+    let result = match cli.command {
+        // Lineage reads SQL and prints JSON; it needs no catalog.
+        Command::Lineage(args) => lineage::run(args),
+        command => run(command, config).map(|()| ExitCode::SUCCESS),
+    };
+    match result {
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -132,6 +139,7 @@ fn main() -> ExitCode {
 
 fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
     match command {
+        Command::Lineage(args) => lineage::run(args).map(drop),
         Command::Serve { bind } => {
             if let Some(bind) = bind {
                 config.bind = bind;

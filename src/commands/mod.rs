@@ -4,6 +4,7 @@
 
 pub mod crawl;
 pub mod demo;
+pub mod lineage;
 pub mod migrate;
 pub mod seed;
 pub mod serve;

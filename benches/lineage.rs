@@ -1,0 +1,179 @@
+//! Throughput of lineage extraction against sqlparser parsing alone, on the shared
+//! throughput corpus (`../shared/corpus/lineage/throughput/`). Skips with a message when
+//! the corpus is absent. Run: `cargo bench --bench lineage`.
+
+use custodian::lineage::{self, Options, View};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+struct File {
+    dialect: String,
+    sql: String,
+    statements: usize,
+}
+
+fn corpus_dir() -> Option<PathBuf> {
+    let candidates = [
+        std::env::var("LINEAGE_THROUGHPUT_DIR").ok().map(PathBuf::from),
+        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/lineage/throughput")),
+    ];
+    candidates.into_iter().flatten().find(|p| p.join("manifest.jsonl").is_file())
+}
+
+fn load(dir: &Path) -> Vec<File> {
+    let Ok(manifest) = std::fs::read_to_string(dir.join("manifest.jsonl")) else {
+        return Vec::new();
+    };
+    let mut files = Vec::new();
+    for line in manifest.lines().filter(|l| !l.trim().is_empty()) {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let (Some(path), Some(dialect)) = (v["path"].as_str(), v["dialect"].as_str()) else {
+            continue;
+        };
+        let Ok(sql) = std::fs::read_to_string(dir.join(path)) else {
+            continue;
+        };
+        let statements = v["statements"].as_u64().unwrap_or(1) as usize;
+        files.push(File { dialect: dialect.to_string(), sql, statements });
+    }
+    files
+}
+
+fn parse_only(files: &[File]) -> usize {
+    let mut parsed = 0;
+    for f in files {
+        let chain = lineage::dialect::resolve(&f.dialect);
+        let result = sqlparser::parser::Parser::new(chain.primary().dialect())
+            .try_with_sql(&f.sql)
+            .and_then(|mut p| p.parse_statements());
+        if let Ok(stmts) = result {
+            parsed += stmts.len();
+        }
+    }
+    parsed
+}
+
+fn extract(files: &[File]) -> usize {
+    let mut statements = 0;
+    for f in files {
+        let mut options = Options::new(&f.dialect);
+        options.view = View::Flow;
+        statements += lineage::analyze(&f.sql, &options).statements.len();
+    }
+    statements
+}
+
+/// Files where a parse error leaves no table at all in either view (pure DDL yields
+/// no flow lineage by design, so the effects view decides).
+fn files_without_lineage(files: &[File]) -> usize {
+    let mut count = 0;
+    for f in files {
+        let mut options = Options::new(&f.dialect);
+        options.view = View::Effects;
+        let l = lineage::analyze(&f.sql, &options);
+        if !l.errors.is_empty() && l.sources.is_empty() && l.targets.is_empty() {
+            count += 1;
+        }
+    }
+    count
+}
+
+fn time<R>(rounds: u32, mut f: impl FnMut() -> R) -> (Duration, R) {
+    let mut best = Duration::MAX;
+    let mut last = None;
+    for _ in 0..rounds {
+        let t = Instant::now();
+        let r = f();
+        best = best.min(t.elapsed());
+        last = Some(r);
+    }
+    (best, last.expect("at least one round"))
+}
+
+fn main() {
+    let Some(dir) = corpus_dir() else {
+        println!("lineage bench: throughput corpus not found (../shared/corpus/lineage/throughput); skipping");
+        return;
+    };
+    let files = load(&dir);
+    if files.is_empty() {
+        println!("lineage bench: corpus at {} is empty; skipping", dir.display());
+        return;
+    }
+    let rounds = std::env::var("LINEAGE_BENCH_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
+    if std::env::var("LINEAGE_BENCH_SLOWEST").is_ok() {
+        let mut rows: Vec<(f64, f64, usize)> = Vec::new();
+        for (i, f) in files.iter().enumerate() {
+            let one = std::slice::from_ref(f);
+            let (p, _) = time(rounds, || parse_only(one));
+            let (e, _) = time(rounds, || extract(one));
+            rows.push((e.as_secs_f64() * 1e3, p.as_secs_f64() * 1e3, i));
+        }
+        rows.sort_by(|a, b| (b.0 - b.1).total_cmp(&(a.0 - a.1)));
+        for (e, p, i) in rows.iter().take(15) {
+            println!("{e:8.2} ms vs parse {p:8.2} ms  {}", files[*i].sql.len());
+        }
+        return;
+    }
+    if std::env::var("LINEAGE_BENCH_PROFILE").is_ok() {
+        // Profiling aid: only the extraction, many times.
+        for _ in 0..rounds {
+            extract(&files);
+        }
+        return;
+    }
+    let declared: usize = files.iter().map(|f| f.statements).sum();
+    let (parse_time, parsed) = time(rounds, || parse_only(&files));
+    let (extract_time, statements) = time(rounds, || extract(&files));
+    let no_lineage = files_without_lineage(&files);
+    let per_sec = |d: Duration| declared as f64 / d.as_secs_f64();
+    println!("files: {}  statements (manifest): {declared}", files.len());
+    println!(
+        "sqlparser parse only:      {:>8.1} ms  {:>9.0} statements/s  ({parsed} statements parsed)",
+        parse_time.as_secs_f64() * 1e3,
+        per_sec(parse_time)
+    );
+    println!(
+        "parse + lineage analysis:  {:>8.1} ms  {:>9.0} statements/s  ({statements} statements analysed)",
+        extract_time.as_secs_f64() * 1e3,
+        per_sec(extract_time)
+    );
+    println!("lineage / parse time ratio: {:.2}x", extract_time.as_secs_f64() / parse_time.as_secs_f64());
+    // The same comparison on the files the parser accepts whole, where both sides do the
+    // same parsing work (on the others parse-only stops at the first error).
+    let clean: Vec<File> = files
+        .iter()
+        .filter(|f| {
+            let chain = lineage::dialect::resolve(&f.dialect);
+            sqlparser::parser::Parser::parse_sql(chain.primary().dialect(), &f.sql).is_ok()
+        })
+        .map(|f| File { dialect: f.dialect.clone(), sql: f.sql.clone(), statements: f.statements })
+        .collect();
+    let (clean_parse, _) = time(rounds, || parse_only(&clean));
+    if std::env::var("LINEAGE_BENCH_SPLIT").is_ok() {
+        let (split, _) = time(rounds, || {
+            let mut n = 0;
+            for f in &clean {
+                let chain = lineage::dialect::resolve(&f.dialect);
+                n += lineage::parse::parse_script(&f.sql, &chain, false).len();
+            }
+            n
+        });
+        println!("statement-by-statement parsing alone: {:.1} ms", split.as_secs_f64() * 1e3);
+    }
+    let (clean_extract, _) = time(rounds, || extract(&clean));
+    println!(
+        "on the {} files sqlparser accepts whole: parse {:.1} ms, lineage {:.1} ms, ratio {:.2}x",
+        clean.len(),
+        clean_parse.as_secs_f64() * 1e3,
+        clean_extract.as_secs_f64() * 1e3,
+        clean_extract.as_secs_f64() / clean_parse.as_secs_f64()
+    );
+    println!(
+        "files with no lineage because of parse failures: {no_lineage} of {} ({:.1} %)",
+        files.len(),
+        100.0 * no_lineage as f64 / files.len() as f64
+    );
+}

@@ -1,0 +1,682 @@
+//! Script parsing with recovery: statement by statement, so one bad statement costs only
+//! itself. A statement the requested dialect rejects is retried with neighbouring
+//! dialects, then after small repairs, then piecewise (its inner statements), and finally
+//! handed to the token-level scan, flagged as degraded.
+
+use super::dialect::{DialectChain, Engine};
+use super::lexer::{self, LexOptions, Lexeme, Tok, TokenScan};
+use super::model::StatementStatus;
+use sqlparser::ast::Statement;
+use sqlparser::keywords::Keyword;
+use sqlparser::parser::{Parser, ParserError, ParserOptions};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Whitespace};
+
+/// Parser nesting limit: sqlparser returns an error past it instead of overflowing.
+pub const RECURSION_LIMIT: usize = 50;
+/// Piecewise recovery tries at most this many statement starts per failed statement.
+const MAX_PIECES: usize = 64;
+
+/// One statement of the script as parsed (or not).
+#[derive(Debug)]
+pub struct Unit {
+    /// Byte range in the script.
+    pub start: usize,
+    pub end: usize,
+    pub statements: Vec<Statement>,
+    pub engine: Option<Engine>,
+    pub status: StatementStatus,
+    /// Byte offset and message of the requested dialect's error.
+    pub error: Option<(usize, String)>,
+    /// Token-level extraction: all we have when nothing parsed, a supplement when only
+    /// pieces of the statement parsed.
+    pub scan: Option<TokenScan>,
+    /// CTE names defined in a statement recovered piecewise: not tables.
+    pub local_names: Vec<String>,
+}
+
+/// Byte offsets of line starts, to convert between offsets and (line, column).
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    /// Byte offset of a 1-based (line, column-in-characters) location.
+    pub fn offset(&self, text: &str, line: u64, column: u64) -> usize {
+        if line == 0 {
+            return 0;
+        }
+        let Some(&start) = self.starts.get(line as usize - 1) else {
+            return text.len();
+        };
+        let rest = &text[start.min(text.len())..];
+        let mut off = start;
+        for (n, (i, ch)) in rest.char_indices().enumerate() {
+            if n + 1 >= column as usize || ch == '\n' {
+                return start + i;
+            }
+            off = start + i + ch.len_utf8();
+        }
+        off.min(text.len())
+    }
+
+    /// 1-based (line, column-in-characters) of a byte offset.
+    pub fn position(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let line = match self.starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let start = self.starts[line];
+        let column = text.get(start..offset).map_or(1, |s| s.chars().count() + 1);
+        (line + 1, column)
+    }
+}
+
+fn lex_options(engine: Engine) -> LexOptions {
+    LexOptions {
+        backslash_escapes: matches!(engine, Engine::MySql | Engine::Hive | Engine::Databricks | Engine::BigQuery),
+        brackets: engine == Engine::MsSql,
+    }
+}
+
+fn parser_options(engine: Engine, no_semicolon: bool) -> ParserOptions {
+    let mut options = ParserOptions::new().with_trailing_commas(engine.dialect().supports_trailing_commas());
+    options.require_semicolon_stmt_delimiter = !no_semicolon;
+    options
+}
+
+/// Splits the message from the " at Line: L, Column: C" suffix sqlparser appends.
+fn split_error(e: &ParserError) -> (String, Option<(u64, u64)>) {
+    let msg = match e {
+        ParserError::TokenizerError(m) | ParserError::ParserError(m) => m.clone(),
+        ParserError::RecursionLimitExceeded => return ("nesting too deep".into(), None),
+    };
+    if let Some(p) = msg.rfind(" at Line: ") {
+        let tail = &msg[p + " at Line: ".len()..];
+        let mut it = tail.split(", Column: ");
+        let line = it.next().and_then(|l| l.trim().parse().ok());
+        let col = it.next().and_then(|c| c.trim().trim_end_matches(|ch: char| !ch.is_ascii_digit()).parse().ok());
+        if let (Some(l), Some(c)) = (line, col) {
+            return (msg[..p].to_string(), Some((l, c)));
+        }
+    }
+    (msg, None)
+}
+
+/// Parses a whole script into units, never failing.
+pub fn parse_script(sql: &str, chain: &DialectChain, no_semicolon: bool) -> Vec<Unit> {
+    let mut units = Vec::new();
+    let primary = chain.primary();
+    match Tokenizer::new(primary.dialect(), sql).tokenize_with_location() {
+        Ok(tokens) => parse_tokens(sql, 0, sql, tokens, chain, no_semicolon, &mut units),
+        Err(_) => {
+            // The tokenizer stopped somewhere (unterminated quote, odd character): split
+            // the script ourselves and tokenize statement by statement.
+            let lx = lexer::lex(sql, lex_options(primary));
+            for (a, b) in lexer::statement_ranges(&lx) {
+                let (start, end) = (lx[a].start, lx[b - 1].end);
+                let text = &sql[start..end];
+                match Tokenizer::new(primary.dialect(), text).tokenize_with_location() {
+                    Ok(tokens) => parse_tokens(sql, start, text, tokens, chain, no_semicolon, &mut units),
+                    Err(e) => {
+                        let (msg, pos) = split_error(&ParserError::TokenizerError(e.to_string()));
+                        let local = pos.map_or(0, |(l, c)| LineIndex::new(text).offset(text, l, c));
+                        units.push(recover(sql, start, text, (start + local, msg), chain, no_semicolon));
+                    }
+                }
+            }
+        }
+    }
+    units
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Ws,
+    Semi,
+    Open,
+    Close,
+    Begin,
+    Case,
+    End,
+    EndOther,
+    Other,
+}
+
+fn classify(tokens: &[TokenWithSpan]) -> Vec<Kind> {
+    let mut kinds: Vec<Kind> = tokens
+        .iter()
+        .map(|t| match &t.token {
+            Token::Whitespace(_) | Token::EOF => Kind::Ws,
+            Token::SemiColon => Kind::Semi,
+            Token::LParen => Kind::Open,
+            Token::RParen => Kind::Close,
+            Token::Word(w) if w.quote_style.is_none() => match w.keyword {
+                Keyword::BEGIN => Kind::Begin,
+                Keyword::CASE => Kind::Case,
+                Keyword::END => Kind::End,
+                _ => Kind::Other,
+            },
+            _ => Kind::Other,
+        })
+        .collect();
+    // BEGIN TRANSACTION / BEGIN; are not blocks; END IF / END LOOP close uncounted openers.
+    for i in 0..kinds.len() {
+        if kinds[i] != Kind::Begin && kinds[i] != Kind::End {
+            continue;
+        }
+        let next = (i + 1..tokens.len()).find(|&j| kinds[j] != Kind::Ws);
+        let next_kw = next.and_then(|j| match &tokens[j].token {
+            Token::Word(w) => Some(w.keyword),
+            _ => None,
+        });
+        if kinds[i] == Kind::Begin {
+            let txn = next.is_none_or(|j| kinds[j] == Kind::Semi)
+                || matches!(
+                    next_kw,
+                    Some(
+                        Keyword::TRANSACTION
+                            | Keyword::WORK
+                            | Keyword::DEFERRED
+                            | Keyword::IMMEDIATE
+                            | Keyword::EXCLUSIVE
+                    )
+                )
+                || matches!(&next.map(|j| &tokens[j].token), Some(Token::Word(w)) if w.value.eq_ignore_ascii_case("tran"));
+            if txn {
+                kinds[i] = Kind::Other;
+            }
+        } else if matches!(next_kw, Some(Keyword::IF | Keyword::WHILE | Keyword::FOR))
+            || matches!(&next.map(|j| &tokens[j].token), Some(Token::Word(w)) if w.value.eq_ignore_ascii_case("loop") || w.value.eq_ignore_ascii_case("repeat"))
+        {
+            kinds[i] = Kind::EndOther;
+        }
+    }
+    kinds
+}
+
+/// Index of the semicolon that ends the statement starting at `from` (or the length).
+fn resync(kinds: &[Kind], from: usize) -> usize {
+    let mut parens = 0i32;
+    let mut blocks = 0i32;
+    for (i, k) in kinds.iter().enumerate().skip(from) {
+        match k {
+            Kind::Open => parens += 1,
+            Kind::Close => parens = (parens - 1).max(0),
+            Kind::Begin | Kind::Case => blocks += 1,
+            Kind::End => blocks = (blocks - 1).max(0),
+            Kind::Semi if parens == 0 && blocks == 0 => return i,
+            _ => {}
+        }
+    }
+    kinds.len()
+}
+
+fn parse_tokens(
+    sql: &str,
+    base: usize,
+    text: &str,
+    tokens: Vec<TokenWithSpan>,
+    chain: &DialectChain,
+    no_semicolon: bool,
+    units: &mut Vec<Unit>,
+) {
+    let kinds = classify(&tokens);
+    let lines = LineIndex::new(text);
+    // Token positions as (line, column); converted to byte offsets only where needed.
+    let spans: Vec<((u64, u64), (u64, u64))> = tokens
+        .iter()
+        .map(|t| ((t.span.start.line, t.span.start.column), (t.span.end.line, t.span.end.column)))
+        .collect();
+    let at = |p: (u64, u64)| lines.offset(text, p.0, p.1);
+    let n = tokens.len();
+    let primary = chain.primary();
+    let mut parser = Parser::new(primary.dialect())
+        .with_recursion_limit(RECURSION_LIMIT)
+        .with_options(parser_options(primary, no_semicolon))
+        .with_tokens_with_locations(tokens);
+    let next_solid = |from: usize| (from..n).find(|&i| kinds[i] != Kind::Ws);
+    loop {
+        while parser.consume_token(&Token::SemiColon) {}
+        let Some(start) = next_solid(parser.index()) else {
+            break;
+        };
+        let result = parser.parse_statement();
+        let after = parser.index().min(n);
+        let failure = match result {
+            Ok(stmt) => {
+                let follow = next_solid(after);
+                let delimited = match follow {
+                    None => true,
+                    Some(f) => kinds[f] == Kind::Semi || no_semicolon,
+                };
+                if delimited {
+                    let last = (start..after).rev().find(|&i| kinds[i] != Kind::Ws).unwrap_or(start);
+                    units.push(Unit {
+                        start: base + at(spans[start].0),
+                        end: base + at(spans[last].1),
+                        statements: vec![stmt],
+                        engine: Some(primary),
+                        status: StatementStatus::Parsed,
+                        error: None,
+                        scan: None,
+                        local_names: Vec::new(),
+                    });
+                    continue;
+                }
+                let f = follow.unwrap_or(start);
+                let found = parser.peek_token();
+                (f, format!("Expected: end of statement, found: {}", found.token))
+            }
+            Err(e) => {
+                let (msg, pos) = split_error(&e);
+                let at = match pos {
+                    Some((l, c)) => spans.partition_point(|sp| sp.0 < (l, c)).min(n),
+                    None => start,
+                };
+                (at, msg)
+            }
+        };
+        let (err_tok, msg) = failure;
+        let mut end = resync(&kinds, start);
+        while end < n && end < err_tok.min(after) {
+            end = resync(&kinds, end + 1);
+        }
+        let last = (start..end.min(n)).rev().find(|&i| kinds[i] != Kind::Ws).unwrap_or(start);
+        let a = at(spans[start].0);
+        let b = at(spans[last].1).max(a);
+        let err_off = base + spans.get(err_tok).map_or(a, |sp| at(sp.0));
+        units.push(recover(sql, base + a, &text[a..b], (err_off, msg), chain, no_semicolon));
+        while parser.index() < end.min(n) {
+            let before = parser.index();
+            parser.next_token();
+            if parser.index() == before {
+                break;
+            }
+        }
+        if parser.index() < end.min(n) {
+            break;
+        }
+    }
+    let _ = Whitespace::Space;
+}
+
+fn parse_all(engine: Engine, text: &str, no_semicolon: bool) -> Option<Vec<Statement>> {
+    let stmts = Parser::new(engine.dialect())
+        .with_recursion_limit(RECURSION_LIMIT)
+        .with_options(parser_options(engine, no_semicolon))
+        .try_with_sql(text)
+        .ok()?
+        .parse_statements()
+        .ok()?;
+    if stmts.is_empty() { None } else { Some(stmts) }
+}
+
+/// Recovers what it can from a statement the requested dialect rejected.
+fn recover(
+    _sql: &str,
+    start: usize,
+    text: &str,
+    error: (usize, String),
+    chain: &DialectChain,
+    no_semicolon: bool,
+) -> Unit {
+    let mut unit = Unit {
+        start,
+        end: start + text.len(),
+        statements: Vec::new(),
+        engine: None,
+        status: StatementStatus::Recovered,
+        error: Some(error),
+        scan: None,
+        local_names: Vec::new(),
+    };
+    // Cheapest first: a repair is a lexing pass and, only when it changes something, one
+    // parse per dialect; neighbours cost a full parse each.
+    let fixed = repair(text, chain.primary());
+    if let Some(fixed) = &fixed
+        && let Some(stmts) = parse_all(chain.primary(), fixed, no_semicolon)
+    {
+        unit.statements = stmts;
+        unit.engine = Some(chain.primary());
+        return unit;
+    }
+    for &engine in chain.engines.iter().skip(1) {
+        if let Some(stmts) = parse_all(engine, text, no_semicolon) {
+            unit.statements = stmts;
+            unit.engine = Some(engine);
+            return unit;
+        }
+        if let Some(fixed) = &fixed
+            && let Some(stmts) = parse_all(engine, fixed, no_semicolon)
+        {
+            unit.statements = stmts;
+            unit.engine = Some(engine);
+            return unit;
+        }
+    }
+    let lx = lexer::lex(text, lex_options(chain.primary()));
+    let (stmts, engine) = piecewise(text, &lx, chain);
+    if !stmts.is_empty() {
+        unit.statements = stmts;
+        unit.engine = engine;
+        unit.local_names = lexer::cte_names(&lx);
+        // The statement's head (INSERT INTO t, CREATE TABLE t ...) may be what failed:
+        // keep the token scan to supplement what the pieces say.
+        unit.scan = Some(lexer::scan_tables(&lx));
+        return unit;
+    }
+    unit.status = StatementStatus::Degraded;
+    unit.scan = Some(lexer::scan_tables(&lx));
+    unit
+}
+
+/// Parses the statements found inside a failed statement (procedure bodies, blocks).
+fn piecewise(text: &str, lx: &[Lexeme<'_>], chain: &DialectChain) -> (Vec<Statement>, Option<Engine>) {
+    let mut out = Vec::new();
+    let mut engine = None;
+    let mut depth = 0i32;
+    let mut resume_at = 0usize;
+    let mut tries = 0;
+    for k in 0..lx.len() {
+        match lx[k].tok {
+            Tok::LParen => depth += 1,
+            Tok::RParen => depth = (depth - 1).max(0),
+            _ => {}
+        }
+        if k == 0 || lx[k].start < resume_at || depth > 0 {
+            continue;
+        }
+        let Some(w) = lx[k].word_upper() else {
+            continue;
+        };
+        if !lexer::STATEMENT_STARTS.contains(&w.as_str()) {
+            continue;
+        }
+        tries += 1;
+        if tries > MAX_PIECES {
+            break;
+        }
+        let mut end_idx = lexer::statement_end(lx, k);
+        // Hive multi-insert (`FROM s INSERT ... SELECT ... INSERT ... SELECT ...`): each
+        // INSERT at the top level starts a new piece (but MERGE's `THEN INSERT` does not).
+        let mut d = 0i32;
+        for j in k + 1..end_idx {
+            match lx[j].tok {
+                Tok::LParen => d += 1,
+                Tok::RParen => d -= 1,
+                _ => {}
+            }
+            if d == 0 && lx[j].is_word("insert") && !lx[j - 1].is_word("then") {
+                end_idx = j;
+                break;
+            }
+        }
+        let piece_end = if end_idx == 0 { lx[k].end } else { lx[end_idx - 1].end.max(lx[k].end) };
+        let piece = &text[lx[k].start..piece_end];
+        for &e in &chain.engines {
+            let Ok(mut parser) = Parser::new(e.dialect())
+                .with_recursion_limit(RECURSION_LIMIT)
+                .with_options(parser_options(e, false))
+                .try_with_sql(piece)
+            else {
+                continue;
+            };
+            if let Ok(stmt) = parser.parse_statement() {
+                let next = parser.peek_token();
+                // Accept only a statement that ends where a statement or block may end.
+                let boundary = match &next.token {
+                    Token::EOF | Token::SemiColon => true,
+                    Token::Word(w) => {
+                        let upper = w.value.to_ascii_uppercase();
+                        lexer::STATEMENT_STARTS.contains(&upper.as_str()) || BLOCK_WORDS.contains(&upper.as_str())
+                    }
+                    _ => false,
+                };
+                if !boundary {
+                    continue;
+                }
+                let consumed = if next.token == Token::EOF {
+                    piece.len()
+                } else {
+                    LineIndex::new(piece).offset(piece, next.span.start.line, next.span.start.column)
+                };
+                resume_at = lx[k].start + consumed.max(1);
+                out.push(stmt);
+                engine.get_or_insert(e);
+                break;
+            }
+        }
+    }
+    (out, engine)
+}
+
+/// Words that may follow a statement inside a procedural block.
+const BLOCK_WORDS: &[&str] = &[
+    "END",
+    "ELSE",
+    "ELSEIF",
+    "ELSIF",
+    "WHEN",
+    "EXCEPTION",
+    "BEGIN",
+    "IF",
+    "WHILE",
+    "LOOP",
+    "SET",
+    "DECLARE",
+    "RETURN",
+    "RAISE",
+    "LEAVE",
+    "CALL",
+    "EXEC",
+    "EXECUTE",
+    "GO",
+    "PRINT",
+    "THROW",
+];
+
+/// Small textual repairs for constructs sqlparser does not accept but whose meaning is
+/// clear: T-SQL compound assignment (`SET x += 1`), `CREATE TABLE t SELECT ...` without
+/// AS, Hive `date + 30 days`, `>>` closing nested type parameters, bit shifts, BigQuery
+/// typed literals and a parenthesised `WITH` query after `INSERT INTO t`.
+fn repair(text: &str, engine: Engine) -> Option<String> {
+    let lx = lexer::lex(text, lex_options(engine));
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    // Depth of `<...>` type parameters (ARRAY<STRUCT<...>>), to tell a `>>` that closes
+    // two of them from a bit-shift operator.
+    let mut angle = 0usize;
+    let mut skip_next = false;
+    for (i, l) in lx.iter().enumerate() {
+        let next = lx.get(i + 1);
+        if std::mem::take(&mut skip_next) {
+            continue;
+        }
+        let opens_type = l.tok == Tok::Symbol('<')
+            && i > 0
+            && (angle > 0 || ["array", "struct", "map", "range"].iter().any(|w| lx[i - 1].is_word(w)));
+        if opens_type {
+            angle += 1;
+            continue;
+        }
+        let adjacent = |c: char| next.is_some_and(|n| n.tok == Tok::Symbol(c) && n.start == l.end);
+        match &l.tok {
+            Tok::Symbol('>') if angle >= 2 && adjacent('>') => {
+                edits.push((l.end, l.end, " ".into()));
+                angle -= 2;
+                skip_next = true;
+                continue;
+            }
+            Tok::Symbol('>') if angle > 0 => {
+                angle -= 1;
+                continue;
+            }
+            // Bit shifts some dialects reject: any binary operator keeps the lineage.
+            Tok::Symbol(c @ ('>' | '<')) if angle == 0 && adjacent(*c) => {
+                if let Some(n) = next {
+                    edits.push((l.start, n.end, "+".into()));
+                }
+                skip_next = true;
+                continue;
+            }
+            _ => {}
+        }
+        match &l.tok {
+            Tok::Symbol(c @ ('+' | '-' | '*' | '/' | '%' | '&' | '|' | '^'))
+                if next.is_some_and(|n| n.tok == Tok::Symbol('=') && n.start == l.end)
+                    && i > 0
+                    && matches!(lx[i - 1].tok, Tok::Word(_) | Tok::Quoted(_)) =>
+            {
+                let _ = c;
+                edits.push((l.start, l.end, String::new()));
+            }
+            Tok::Number
+                if next.is_some_and(|n| n.is_word("days") || n.is_word("day"))
+                    && i > 0
+                    && matches!(lx[i - 1].tok, Tok::Symbol('+' | '-')) =>
+            {
+                let n = &lx[i + 1];
+                edits.push((l.start, n.end, format!("INTERVAL '{}' DAY", &text[l.start..l.end])));
+            }
+            _ => {}
+        }
+    }
+    // BigQuery typed literals sqlparser rejects: `ARRAY<...>[` -> `[`, `STRUCT<...>(` -> `STRUCT(`.
+    for (i, l) in lx.iter().enumerate() {
+        let array = l.is_word("array");
+        if !(array || l.is_word("struct")) || !lx.get(i + 1).is_some_and(|n| n.tok == Tok::Symbol('<')) {
+            continue;
+        }
+        let mut depth = 0;
+        let mut close = None;
+        for (j, m) in lx.iter().enumerate().skip(i + 1) {
+            match m.tok {
+                Tok::Symbol('<') => depth += 1,
+                Tok::Symbol('>') => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = Some(j);
+                        break;
+                    }
+                }
+                Tok::Semicolon => break,
+                _ => {}
+            }
+        }
+        let Some(j) = close else { continue };
+        match lx.get(j + 1).map(|n| &n.tok) {
+            Some(Tok::Symbol('[')) if array => edits.push((l.start, lx[j].end, String::new())),
+            Some(Tok::LParen) if !array => edits.push((lx[i + 1].start, lx[j].end, String::new())),
+            _ => {}
+        }
+    }
+    // `INSERT INTO t (WITH c AS (...) SELECT ...)`: the parentheses hold a query, not a
+    // column list; sqlparser only accepts the query unparenthesised.
+    if lx.first().is_some_and(|l| l.is_word("insert"))
+        && let Some(open) =
+            (1..lx.len().saturating_sub(1)).find(|&i| lx[i].tok == Tok::LParen && lx[i + 1].is_word("with"))
+    {
+        let mut depth = 0;
+        for m in lx.iter().skip(open) {
+            match m.tok {
+                Tok::LParen => depth += 1,
+                Tok::RParen => {
+                    depth -= 1;
+                    if depth == 0 {
+                        edits.push((lx[open].start, lx[open].end, " ".into()));
+                        edits.push((m.start, m.end, " ".into()));
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if lx.first().is_some_and(|l| l.is_word("create")) {
+        let table_at = lx.iter().position(|l| l.is_word("table"));
+        if let Some(t) = table_at {
+            let mut depth = 0;
+            for (i, l) in lx.iter().enumerate().skip(t + 1) {
+                match l.tok {
+                    Tok::LParen => depth += 1,
+                    Tok::RParen => depth -= 1,
+                    _ => {}
+                }
+                if depth == 0 && (l.is_word("select") || l.is_word("with")) {
+                    if !lx[i - 1].is_word("as") {
+                        edits.push((l.start, l.start, "AS ".into()));
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    edits.sort_by_key(|e| (e.0, std::cmp::Reverse(e.1)));
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut pos = 0;
+    for (a, b, s) in edits {
+        if a < pos {
+            continue;
+        }
+        out.push_str(&text[pos..a]);
+        out.push_str(&s);
+        pos = b;
+    }
+    out.push_str(&text[pos..]);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lineage::dialect::resolve;
+
+    #[test]
+    fn line_index_round_trips() {
+        let text = "ab\ncdé\nf";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.position(text, 0), (1, 1));
+        assert_eq!(idx.position(text, 3), (2, 1));
+        let off = idx.offset(text, 2, 3);
+        assert_eq!(&text[off..off + 2], "é");
+        assert_eq!(idx.position(text, text.len()), (3, 2));
+    }
+
+    #[test]
+    fn bad_statement_does_not_hide_the_others() {
+        let sql = "select a from t1;\nselect from where;\nselect b from t2";
+        let units = parse_script(sql, &resolve("postgres"), false);
+        assert_eq!(units.len(), 3);
+        assert_eq!(units[0].status, StatementStatus::Parsed);
+        assert_eq!(units[2].status, StatementStatus::Parsed);
+        assert_ne!(units[1].status, StatementStatus::Parsed);
+        assert!(units[1].error.is_some());
+    }
+
+    #[test]
+    fn repairs_tell_nested_types_from_bit_shifts() {
+        assert_eq!(
+            repair("select cast(x as array<struct<a int64>>) from t", Engine::BigQuery).as_deref(),
+            Some("select cast(x as array<struct<a int64> >) from t")
+        );
+        assert_eq!(repair("select 12 >> b from t", Engine::BigQuery).as_deref(), Some("select 12 + b from t"));
+    }
+
+    #[test]
+    fn repairs_compound_assignment_and_missing_as() {
+        assert_eq!(repair("update t set a += 1", Engine::MsSql).as_deref(), Some("update t set a = 1"));
+        assert_eq!(
+            repair("create table t select * from s", Engine::Databricks).as_deref(),
+            Some("create table t AS select * from s")
+        );
+    }
+}
