@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::actor::Actor;
 use crate::db::Db;
 use crate::db::catalog::{self, CrawlChanges};
 use crate::db::now;
@@ -33,12 +34,12 @@ impl ProgressSink for Bar {
 }
 
 /// Crawls the named source now; returns what changed.
-pub fn run(db: &Db, name: &str, triggered_by: &str, show_progress: bool) -> anyhow::Result<CrawlChanges> {
+pub fn run(db: &Db, name: &str, actor: &Actor, show_progress: bool) -> anyhow::Result<CrawlChanges> {
     let (source, run) = {
         let mut conn = db.writer()?;
         let source = catalog::find_source_by_name(&mut conn, name)?
             .with_context(|| format!("there is no source named {name:?} (see: custodian source list)"))?;
-        let (run, new) = job::enqueue(&mut conn, &source, triggered_by)?;
+        let (run, new) = job::enqueue(&mut conn, &source, &actor.name)?;
         if !new && run.status != "queued" {
             bail!("a crawl of {name} is already running (run #{})", run.id);
         }

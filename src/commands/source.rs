@@ -2,6 +2,7 @@
 
 use anyhow::bail;
 
+use super::actor::Actor;
 use crate::db::models::NewSource;
 use crate::db::now;
 use crate::db::{Db, catalog, dialect};
@@ -18,7 +19,7 @@ pub struct AddArgs {
 }
 
 /// Registers a source; fails when the name is taken or the input is invalid.
-pub fn add(db: &Db, args: &AddArgs) -> anyhow::Result<i64> {
+pub fn add(db: &Db, actor: &Actor, args: &AddArgs) -> anyhow::Result<i64> {
     let registration = match registration::validate(&args.name, args.url.as_deref(), args.url_env.as_deref(), args.kind)
     {
         Ok(r) => r,
@@ -27,7 +28,7 @@ pub fn add(db: &Db, args: &AddArgs) -> anyhow::Result<i64> {
             bail!("the source was not added:\n{}", lines.join("\n"));
         }
     };
-    let source = store(db, &registration, args.description.clone(), args.owner.clone())?;
+    let source = store(db, actor, &registration, args.description.clone(), args.owner.clone())?;
     println!(
         "Added source {} ({}, {}) as #{}. Crawl it with: custodian crawl {}",
         source.0,
@@ -51,6 +52,7 @@ fn flag(field: &str) -> &str {
 /// Stores a validated registration; returns (name, id).
 pub fn store(
     db: &Db,
+    _actor: &Actor,
     r: &Registration,
     description: Option<String>,
     owner: Option<String>,

@@ -100,6 +100,14 @@ async fn a_newcomer_searches_the_demo_and_opens_a_dataset() {
     let client = browser(&driver).await;
     let result = async {
         client.goto(&format!("{base}/")).await?;
+        // Not signed in: the sign-in page, listing the demo accounts.
+        assert!(client.current_url().await?.path() == "/login", "not sent to sign in");
+        let demo = client.find(Locator::Css(".demo-accounts")).await?.text().await?;
+        assert!(demo.contains("sam") && demo.contains("steward"), "demo accounts: {demo}");
+        client.find(Locator::Id("username")).await?.send_keys("sam").await?;
+        client.find(Locator::Id("password")).await?.send_keys("sam-demo-steward").await?;
+        client.find(Locator::Css("form.form button[type=submit]")).await?.click().await?;
+        client.wait().for_element(Locator::Css(".user-menu")).await?;
         let title = client.title().await?;
         assert!(title.starts_with("Home"), "title: {title}");
         let datasets = client.find(Locator::Css(".stats li:nth-child(2) .stat-number")).await?.text().await?;

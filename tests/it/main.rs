@@ -7,6 +7,7 @@ mod crawl;
 mod migrations;
 mod pages;
 mod search;
+mod security;
 mod support;
 
 /// CI sets `CUSTODIAN_TEST_REQUIRE_POSTGRES=1` on the PostgreSQL run: without a reachable server the
