@@ -229,6 +229,12 @@ impl Db {
         self.reader.get()
     }
 
+    /// A reader connection for a query small enough to run on the calling thread: SQLite only
+    /// (a local file, microseconds) and only when one is idle; `None` means use a blocking task.
+    pub fn quick_reader(&self) -> Option<DbConn> {
+        if self.backend == Backend::Sqlite { self.reader.try_get() } else { None }
+    }
+
     /// The connection for writing (on SQLite, the only one).
     pub fn writer(&self) -> Result<DbConn, r2d2::PoolError> {
         self.writer.get()

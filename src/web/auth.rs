@@ -215,13 +215,20 @@ pub async fn authenticate(
 }
 
 async fn session_user(state: &AppState, token: String) -> Result<Option<CurrentUser>, AppError> {
-    let db = state.db.clone();
     let policy = state.config.session_policy;
-    let found = web::block(move || -> Result<_, AppError> {
-        let mut conn = db.reader()?;
-        accounts::live_session(&mut conn, &token, &policy, now()).map_err(AppError::internal)
-    })
-    .await??;
+    // Every page asks this; on SQLite the lookup is one indexed read of a local file, cheaper
+    // than handing it to a blocking thread and back.
+    let found = match state.db.quick_reader() {
+        Some(mut conn) => accounts::live_session(&mut conn, &token, &policy, now()).map_err(AppError::internal)?,
+        None => {
+            let db = state.db.clone();
+            web::block(move || -> Result<_, AppError> {
+                let mut conn = db.reader()?;
+                accounts::live_session(&mut conn, &token, &policy, now()).map_err(AppError::internal)
+            })
+            .await??
+        }
+    };
     let Some((session, user)) = found else {
         return Ok(None);
     };
