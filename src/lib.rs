@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod governance;
 pub mod jobs;
 pub mod lineage;
 pub mod targets;

@@ -2,6 +2,7 @@
 //! arguments and calls these. Commands print results for people on stdout and fail with a
 //! message that says what to do.
 
+pub mod audit;
 pub mod crawl;
 pub mod demo;
 pub mod lineage;

@@ -3,6 +3,7 @@
 //! a connection (`&mut AnyConnection`) and never a pool, so callers compose them in one
 //! transaction. Nothing here knows about HTTP.
 
+pub mod audit;
 pub mod catalog;
 pub mod dialect;
 pub mod models;

@@ -1,0 +1,5 @@
+//! Pure governance rules: what the audit log's chain of hashes and its signed checkpoints are,
+//! and (later) classification propagation, deadlines, erasure plans and receipts. Nothing here
+//! touches diesel, actix or askama; the repository and the web layer call in.
+
+pub mod audit;
