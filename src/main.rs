@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use custodian::commands::{self, crawl, demo, lineage, migrate, seed, serve, source};
+use custodian::commands::{self, audit, crawl, demo, lineage, migrate, seed, serve, source};
 use custodian::config::Config;
 use custodian::targets::SourceKind;
 
@@ -54,6 +54,9 @@ enum Command {
     },
     /// Print the table and column lineage of SQL as JSON (single file or --batch JSON Lines).
     Lineage(lineage::LineageArgs),
+    /// Verify, checkpoint and export the tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Developer tools.
     #[command(subcommand)]
     Dev(DevCommand),
@@ -126,6 +129,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         // Lineage reads SQL and prints JSON; it needs no catalog.
         Command::Lineage(args) => lineage::run(args),
+        Command::Audit(command) => audit::run(command, &config),
         command => run(command, config).map(|()| ExitCode::SUCCESS),
     };
     match result {
@@ -140,6 +144,7 @@ fn main() -> ExitCode {
 fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
     match command {
         Command::Lineage(args) => lineage::run(args).map(drop),
+        Command::Audit(command) => audit::run(command, &config).map(drop),
         Command::Serve { bind } => {
             if let Some(bind) = bind {
                 config.bind = bind;

@@ -168,6 +168,77 @@ impl AuditEvent {
     }
 }
 
+/// The columns of the CSV export, in order.
+pub const CSV_HEADER: &str =
+    "seq,occurred_at,actor,actor_role,action,entity_type,entity_id,before,after,reason,request_id,prev_hash,hash";
+
+impl AuditEvent {
+    /// The time as exported: RFC 3339, UTC, to the microsecond.
+    pub fn occurred_at_rfc3339(&self) -> String {
+        self.occurred_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    }
+
+    /// The event as one JSON object (the JSON Lines export and the API). `before` and `after`
+    /// are embedded as JSON (as text if a stored value somehow is not JSON).
+    pub fn to_json(&self) -> serde_json::Value {
+        let embed = |text: &Option<String>| match text {
+            None => serde_json::Value::Null,
+            Some(t) => serde_json::from_str(t).unwrap_or_else(|_| serde_json::Value::String(t.clone())),
+        };
+        serde_json::json!({
+            "seq": self.seq,
+            "occurred_at": self.occurred_at_rfc3339(),
+            "actor": self.actor,
+            "actor_role": self.actor_role,
+            "action": self.action,
+            "entity_type": self.entity_type,
+            "entity_id": self.entity_id,
+            "before": embed(&self.before_json),
+            "after": embed(&self.after_json),
+            "reason": self.reason,
+            "request_id": self.request_id,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        })
+    }
+
+    /// Appends the event as one CSV record (RFC 4180, columns as in [`CSV_HEADER`], `\r\n`).
+    /// Values are written as stored; absent values are empty.
+    pub fn write_csv_record(&self, out: &mut String) {
+        let seq = self.seq.to_string();
+        let time = self.occurred_at_rfc3339();
+        let fields: [Option<&str>; 13] = [
+            Some(&seq),
+            Some(&time),
+            Some(&self.actor),
+            self.actor_role.as_deref(),
+            Some(&self.action),
+            Some(&self.entity_type),
+            self.entity_id.as_deref(),
+            self.before_json.as_deref(),
+            self.after_json.as_deref(),
+            self.reason.as_deref(),
+            self.request_id.as_deref(),
+            Some(&self.prev_hash),
+            Some(&self.hash),
+        ];
+        for (i, field) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let field = field.unwrap_or_default();
+            if field.contains([',', '"', '\n', '\r']) {
+                out.push('"');
+                out.push_str(&field.replace('"', "\"\""));
+                out.push('"');
+            } else {
+                out.push_str(field);
+            }
+        }
+        out.push_str("\r\n");
+    }
+}
+
 fn invalid(error: InvalidAuditEvent) -> diesel::result::Error {
     diesel::result::Error::QueryBuilderError(Box::new(error))
 }
@@ -381,17 +452,20 @@ pub fn entity_history(
         .load(conn)
 }
 
-/// Streams the events after `after_seq` in sequence order, `batch` at a time, to `f` until it
-/// breaks or the log ends. Run it inside [`dialect::read_snapshot`] to see one consistent log.
+/// Streams the events matching `filter` after `after_seq` in sequence order, `batch` at a time,
+/// to `f` until it breaks or the log ends (verification passes the empty filter). Run it inside
+/// [`dialect::read_snapshot`] to see one consistent log.
 pub fn for_each_batch(
     conn: &mut AnyConnection,
+    filter: &AuditFilter,
     after_seq: i64,
     batch: i64,
     mut f: impl FnMut(&[AuditEvent]) -> ControlFlow<()>,
 ) -> QueryResult<()> {
+    let batch = batch.max(1);
     let mut last = after_seq;
     loop {
-        let rows: Vec<AuditEvent> = audit_events::table
+        let rows: Vec<AuditEvent> = filtered(filter)
             .filter(audit_events::seq.gt(last))
             .order(audit_events::seq)
             .limit(batch)
@@ -417,7 +491,7 @@ pub fn verify_chain(
     dialect::read_snapshot(conn, |conn| {
         let head = head(conn)?;
         let mut verifier = checkpoint.map_or_else(ChainVerifier::new, ChainVerifier::with_checkpoint);
-        for_each_batch(conn, 0, STREAM_BATCH, |rows| {
+        for_each_batch(conn, &AuditFilter::default(), 0, STREAM_BATCH, |rows| {
             for row in rows {
                 if verifier.push(&row.fields(), &row.hash) == Step::Done {
                     return ControlFlow::Break(());

@@ -141,7 +141,7 @@ pub fn event_hash(event: &EventFields<'_>) -> String {
 /// Whether a time has no precision below the microsecond (the chain hashes microseconds, so a
 /// finer stored time would be a change the hash cannot see).
 fn whole_micros(t: &NaiveDateTime) -> bool {
-    t.nanosecond() % 1_000 == 0
+    t.nanosecond().is_multiple_of(1_000)
 }
 
 /// JSON text with object keys sorted (by their UTF-8 bytes) and no whitespace: the form
@@ -904,19 +904,19 @@ mod tests {
         let base = event(3, GENESIS_HASH);
         let h = |e: &OwnedEvent| event_hash(&e.fields());
         let original = h(&base);
-        let variants: Vec<Box<dyn Fn(&mut OwnedEvent)>> = vec![
-            Box::new(|e| e.seq = 4),
-            Box::new(|e| e.occurred_at += TimeDelta::microseconds(1)),
-            Box::new(|e| e.actor = "alicE".into()),
-            Box::new(|e| e.actor_role = None),
-            Box::new(|e| e.action = "dataset.updated".into()),
-            Box::new(|e| e.entity_type = "column".into()),
-            Box::new(|e| e.entity_id = None),
-            Box::new(|e| e.before_json = None),
-            Box::new(|e| e.after_json = Some("{}".into())),
-            Box::new(|e| e.reason = Some(String::new())),
-            Box::new(|e| e.request_id = None),
-            Box::new(|e| e.prev_hash = "1".repeat(64)),
+        let variants: [fn(&mut OwnedEvent); 12] = [
+            |e| e.seq = 4,
+            |e| e.occurred_at += TimeDelta::microseconds(1),
+            |e| e.actor = "alicE".into(),
+            |e| e.actor_role = None,
+            |e| e.action = "dataset.updated".into(),
+            |e| e.entity_type = "column".into(),
+            |e| e.entity_id = None,
+            |e| e.before_json = None,
+            |e| e.after_json = Some("{}".into()),
+            |e| e.reason = Some(String::new()),
+            |e| e.request_id = None,
+            |e| e.prev_hash = "1".repeat(64),
         ];
         for (i, change) in variants.iter().enumerate() {
             let mut e = base.clone();
