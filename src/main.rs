@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use custodian::commands::actor::Actor;
 use custodian::commands::user::{self, PasswordSource};
-use custodian::commands::{self, crawl, demo, lineage, migrate, seed, serve, source};
+use custodian::commands::{self, audit, crawl, demo, lineage, migrate, seed, serve, source};
 use custodian::config::Config;
 use custodian::governance::access::{Permission, Role};
 use custodian::targets::SourceKind;
@@ -63,6 +63,9 @@ enum Command {
     },
     /// Print the table and column lineage of SQL as JSON (single file or --batch JSON Lines).
     Lineage(lineage::LineageArgs),
+    /// Verify, checkpoint and export the tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Developer tools.
     #[command(subcommand)]
     Dev(DevCommand),
@@ -169,6 +172,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         // Lineage reads SQL and prints JSON; it needs no catalog.
         Command::Lineage(args) => lineage::run(args),
+        Command::Audit(command) => audit::run(command, &config),
         command => run(command, cli.actor.as_deref(), config).map(|()| ExitCode::SUCCESS),
     };
     match result {
@@ -187,6 +191,7 @@ fn password_source(env: Option<String>) -> PasswordSource {
 fn run(command: Command, actor: Option<&str>, mut config: Config) -> anyhow::Result<()> {
     match command {
         Command::Lineage(args) => lineage::run(args).map(drop),
+        Command::Audit(command) => audit::run(command, &config).map(drop),
         Command::Serve { bind } => {
             if let Some(bind) = bind {
                 config.bind = bind;

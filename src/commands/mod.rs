@@ -3,6 +3,7 @@
 //! message that says what to do.
 
 pub mod actor;
+pub mod audit;
 pub mod crawl;
 pub mod demo;
 pub mod lineage;

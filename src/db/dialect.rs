@@ -1,6 +1,6 @@
 //! Everything that differs between the PostgreSQL and SQLite catalogs: migrations, the write
-//! transaction, placeholders for hand-written SQL, and the text-search predicates. This is the only
-//! module that matches on [`AnyConnection`]'s variants.
+//! transaction, the read snapshot, placeholders for hand-written SQL, the text-search predicates
+//! and the audit head's lock. This is the only module that matches on [`AnyConnection`]'s variants.
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
@@ -8,8 +8,9 @@ use diesel::query_builder::BoxedSqlQuery;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+use super::audit::AuditEvent;
 use super::models::{NewColumn, NewDataset, NewForeignKey};
-use super::schema::{dataset_columns, datasets, foreign_keys};
+use super::schema::{audit_events, audit_head, dataset_columns, datasets, foreign_keys};
 use super::{AnyConnection, Backend, MultiBackend};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -172,6 +173,46 @@ pub fn insert_columns(conn: &mut AnyConnection, rows: &[NewColumn]) -> QueryResu
 
 pub fn insert_foreign_keys(conn: &mut AnyConnection, rows: &[NewForeignKey]) -> QueryResult<usize> {
     per_backend!(conn, c => diesel::insert_into(foreign_keys::table).values(rows).execute(c))
+}
+
+/// Multi-row insert of audit events (the bulk append).
+pub fn insert_audit_events(conn: &mut AnyConnection, rows: &[AuditEvent]) -> QueryResult<usize> {
+    per_backend!(conn, c => diesel::insert_into(audit_events::table).values(rows).execute(c))
+}
+
+/// Reads the audit log's head (sequence number, hash) and, on PostgreSQL, locks it until the
+/// surrounding transaction ends, so concurrent appends queue here and get consecutive numbers.
+/// SQLite needs no lock: its write transaction (`BEGIN IMMEDIATE`) already excludes other writers.
+pub fn lock_audit_head(conn: &mut AnyConnection) -> QueryResult<(i64, String)> {
+    let head = audit_head::table.find(1).select((audit_head::seq, audit_head::hash));
+    match conn {
+        AnyConnection::Postgres(c) => head.for_update().first(c),
+        AnyConnection::Sqlite(c) => head.first(c),
+    }
+}
+
+/// Runs `f` in a read-only transaction that sees one consistent snapshot from its first query
+/// to its end (PostgreSQL: `REPEATABLE READ`; SQLite's transactions always do), so a long read
+/// such as verifying the audit log is not confused by appends that commit meanwhile. Inside a
+/// transaction already, `f` just runs in it.
+pub fn read_snapshot<T, E, F>(conn: &mut AnyConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let depth = <AnyConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()
+        .map_err(E::from)?;
+    if depth.is_some() {
+        return f(conn);
+    }
+    let postgres = matches!(conn, AnyConnection::Postgres(_));
+    conn.transaction(|conn| {
+        if postgres {
+            conn.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").map_err(E::from)?;
+        }
+        f(conn)
+    })
 }
 
 /// A value bound to a hand-written query.

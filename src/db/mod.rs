@@ -4,6 +4,7 @@
 //! transaction. Nothing here knows about HTTP.
 
 pub mod accounts;
+pub mod audit;
 pub mod catalog;
 pub mod dialect;
 pub mod models;

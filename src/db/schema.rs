@@ -149,6 +149,35 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(datasets -> sources (source_id));
 diesel::joinable!(dataset_columns -> datasets (dataset_id));
 
+
+diesel::table! {
+    /// The audit log: append-only, hash-chained (see `governance::audit`).
+    audit_events (seq) {
+        seq -> BigInt,
+        occurred_at -> Timestamp,
+        actor -> Text,
+        actor_role -> Nullable<Text>,
+        action -> Text,
+        entity_type -> Text,
+        entity_id -> Nullable<Text>,
+        before_json -> Nullable<Text>,
+        after_json -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    /// The audit log's last sequence number and hash, one row (id 1).
+    audit_head (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     sources,
     crawl_runs,
@@ -159,4 +188,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     login_failures,
     api_tokens,
+    audit_events,
+    audit_head,
 );
