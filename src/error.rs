@@ -102,6 +102,17 @@ impl From<diesel::result::Error> for AppError {
     }
 }
 
+impl From<crate::catalog::ActionError> for AppError {
+    fn from(e: crate::catalog::ActionError) -> Self {
+        use crate::catalog::ActionError;
+        match e {
+            ActionError::NotFound(what) => Self::not_found(what),
+            ActionError::Conflict(message) => Self::Conflict(message),
+            ActionError::Db(e) => e.into(),
+        }
+    }
+}
+
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(e: diesel::r2d2::PoolError) -> Self {
         tracing::warn!(error = %e, "no catalog connection available");

@@ -6,6 +6,7 @@
 //! cataloged). `commands` holds the CLI.
 
 pub mod accounts;
+pub mod catalog;
 pub mod commands;
 pub mod config;
 pub mod db;

@@ -3,6 +3,7 @@
 
 use anyhow::{Context, bail};
 
+use crate::db::audit::AuditActor;
 use crate::db::{Db, accounts};
 use crate::governance::access::{Permission, Role};
 
@@ -15,6 +16,11 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// This actor, for audit events (commands have no request id).
+    pub fn audit(&self) -> AuditActor {
+        AuditActor { actor: self.name.clone(), role: self.role.map(|r| r.as_str().to_owned()), request_id: None }
+    }
+
     /// Custodian itself: the demo and benchmark set-up, which no person runs through the CLI's
     /// permission checks.
     pub fn system() -> Self {

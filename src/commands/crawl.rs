@@ -6,9 +6,9 @@ use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::actor::Actor;
-use crate::db::Db;
 use crate::db::catalog::{self, CrawlChanges};
 use crate::db::now;
+use crate::db::{Db, dialect};
 use crate::jobs::ProgressSink;
 use crate::jobs::crawl as job;
 
@@ -39,7 +39,9 @@ pub fn run(db: &Db, name: &str, actor: &Actor, show_progress: bool) -> anyhow::R
         let mut conn = db.writer()?;
         let source = catalog::find_source_by_name(&mut conn, name)?
             .with_context(|| format!("there is no source named {name:?} (see: custodian source list)"))?;
-        let (run, new) = job::enqueue(&mut conn, &source, &actor.name)?;
+        let (run, new) = dialect::write_transaction(&mut conn, |conn| {
+            crate::catalog::request_crawl(conn, &actor.audit(), source.id, now())
+        })?;
         if !new && run.status != "queued" {
             bail!("a crawl of {name} is already running (run #{})", run.id);
         }

@@ -9,6 +9,7 @@ use super::actor::Actor;
 use crate::accounts;
 use crate::config::Config;
 use crate::db::accounts as accounts_repo;
+use crate::db::audit::{self, AuditActor};
 use crate::db::{Db, catalog, dialect, now};
 use crate::demo::{DEMO_ACCOUNTS, ShopOptions, create_shop_database};
 use crate::governance::access::Role;
@@ -114,10 +115,10 @@ fn document(db: &Db) -> anyhow::Result<()> {
                 && d.description.is_none()
                 && d.owner.is_none()
             {
-                catalog::update_dataset_details(conn, d.id, Some(description), Some(owner), now())?;
+                crate::catalog::edit_dataset(conn, &AuditActor::system(), d.id, Some(description), Some(owner), now())?;
             }
         }
-        Ok::<_, diesel::result::Error>(())
+        Ok::<_, crate::catalog::ActionError>(())
     })?;
     Ok(())
 }
@@ -132,7 +133,18 @@ fn create_demo_accounts(db: &Db, show_progress: bool) -> anyhow::Result<()> {
         if !exists {
             let display = format!("{} (demo {})", capitalise(account.username), role.label().to_lowercase());
             dialect::write_transaction(&mut conn, |conn| {
-                accounts::create_user(conn, account.username, Some(display), role, account.password, now())
+                let now = now();
+                let user = accounts::create_user(conn, account.username, Some(display), role, account.password, now)?;
+                audit::append(
+                    conn,
+                    &AuditActor::system()
+                        .event("user.create", "user")
+                        .entity_id(user.id)
+                        .after(serde_json::json!({ "username": user.username, "role": user.role }))
+                        .reason("a demo account"),
+                    now,
+                )?;
+                Ok::<_, accounts::AccountError>(())
             })
             .map_err(|e| anyhow::anyhow!("creating the demo account {}: {e}", account.username))?;
             created += 1;

@@ -3,7 +3,6 @@
 use anyhow::bail;
 
 use super::actor::Actor;
-use crate::db::models::NewSource;
 use crate::db::now;
 use crate::db::{Db, catalog, dialect};
 use crate::targets::registration::{self, Registration};
@@ -52,37 +51,17 @@ fn flag(field: &str) -> &str {
 /// Stores a validated registration; returns (name, id).
 pub fn store(
     db: &Db,
-    _actor: &Actor,
+    actor: &Actor,
     r: &Registration,
     description: Option<String>,
     owner: Option<String>,
 ) -> anyhow::Result<(String, i64)> {
     let mut conn = db.writer()?;
-    let result = dialect::write_transaction(&mut conn, |conn| {
-        if catalog::find_source_by_name(conn, &r.name)?.is_some() {
-            return Ok(None);
-        }
-        let now = now();
-        let source = catalog::insert_source(
-            conn,
-            &NewSource {
-                name: r.name.clone(),
-                kind: r.kind.as_str().to_owned(),
-                connection_kind: r.connection.kind().to_owned(),
-                connection_ref: r.connection.reference().to_owned(),
-                default_schema: r.kind.default_schema().to_owned(),
-                description,
-                owner,
-                created_at: now,
-                updated_at: now,
-            },
-        )?;
-        Ok::<_, diesel::result::Error>(Some(source))
+    let by = actor.audit();
+    let source = dialect::write_transaction(&mut conn, |conn| {
+        crate::catalog::register_source(conn, &by, r, description, owner, now())
     })?;
-    match result {
-        Some(source) => Ok((source.name, source.id)),
-        None => bail!("a source named {:?} exists already", r.name),
-    }
+    Ok((source.name, source.id))
 }
 
 pub fn list(db: &Db) -> anyhow::Result<()> {

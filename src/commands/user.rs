@@ -5,6 +5,9 @@ use anyhow::{Context, bail};
 
 use super::actor::Actor;
 use crate::accounts::{self, AccountError};
+use serde_json::json;
+
+use crate::db::audit::{self, AuditActor};
 use crate::db::{Db, accounts as repo, dialect, now};
 use crate::governance::access::{Permission, Role};
 
@@ -43,18 +46,27 @@ pub fn add(
     password: &PasswordSource,
 ) -> anyhow::Result<()> {
     let first = repo::count_users(&mut *db.reader()?)? == 0;
-    if first {
+    let by = if first {
         if role != Role::Admin {
             bail!("the catalog has no users yet: the first one must be an administrator (--role admin)");
         }
+        AuditActor::system()
     } else {
-        Actor::require(db, actor, Permission::ManageUsers)?;
-    }
+        Actor::require(db, actor, Permission::ManageUsers)?.audit()
+    };
     accounts::validate_username(username).map_err(|m| anyhow::anyhow!("username: {m}"))?;
     let password = read_password(password)?;
     let mut conn = db.writer()?;
     let user = dialect::write_transaction(&mut conn, |conn| {
-        accounts::create_user(conn, username, display_name.clone(), role, &password, now())
+        let now = now();
+        let user = accounts::create_user(conn, username, display_name.clone(), role, &password, now)?;
+        let event = by
+            .event("user.create", "user")
+            .entity_id(user.id)
+            .after(json!({ "username": user.username, "role": user.role }));
+        let event = if first { event.reason("the first administrator of an empty catalog") } else { event };
+        audit::append(conn, &event, now)?;
+        Ok(user)
     })
     .map_err(|e| match e {
         AccountError::Invalid(m) => anyhow::anyhow!(m),
@@ -96,9 +108,13 @@ pub fn set_disabled(db: &Db, actor: Option<&str>, username: &str, disabled: bool
         }
         let now = now();
         repo::set_user_disabled(conn, user.id, disabled, now)?;
-        if disabled {
-            repo::revoke_user_sessions(conn, user.id, now)?;
-        }
+        let ended = if disabled { repo::revoke_user_sessions(conn, user.id, now)? } else { 0 };
+        let action = if disabled { "user.disable" } else { "user.enable" };
+        audit::append(
+            conn,
+            &actor.audit().event(action, "user").entity_id(user.id).after(json!({ "sessions_ended": ended })),
+            now,
+        )?;
         Ok(())
     })?;
     println!("{username} is now {}.", if disabled { "disabled (their sessions have ended)" } else { "enabled" });
@@ -106,7 +122,7 @@ pub fn set_disabled(db: &Db, actor: Option<&str>, username: &str, disabled: bool
 }
 
 pub fn reset_password(db: &Db, actor: Option<&str>, username: &str, password: &PasswordSource) -> anyhow::Result<()> {
-    Actor::require(db, actor, Permission::ManageUsers)?;
+    let actor = Actor::require(db, actor, Permission::ManageUsers)?;
     let password = read_password(password)?;
     let hash = accounts::hash_password(&password)?;
     let mut conn = db.writer()?;
@@ -115,7 +131,12 @@ pub fn reset_password(db: &Db, actor: Option<&str>, username: &str, password: &P
             repo::find_user_by_name(conn, username)?.with_context(|| format!("there is no user named {username:?}"))?;
         let now = now();
         repo::set_password_hash(conn, user.id, &hash, now)?;
-        repo::revoke_user_sessions(conn, user.id, now)?;
+        let ended = repo::revoke_user_sessions(conn, user.id, now)?;
+        audit::append(
+            conn,
+            &actor.audit().event("user.password", "user").entity_id(user.id).after(json!({ "sessions_ended": ended })),
+            now,
+        )?;
         Ok::<_, anyhow::Error>(())
     })?;
     println!("The password of {username} is set; their sessions have ended.");

@@ -149,7 +149,6 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(datasets -> sources (source_id));
 diesel::joinable!(dataset_columns -> datasets (dataset_id));
 
-
 diesel::table! {
     /// The audit log: append-only, hash-chained (see `governance::audit`).
     audit_events (seq) {

@@ -10,10 +10,12 @@ use super::auth::{Authorized, CurrentUser, ManageTokens, ManageUsers};
 use super::forms::FieldErrors;
 use super::{AppState, Layout, Section, read, render_status, see_other, view, write};
 use crate::accounts::{self, AccountError};
+use crate::db::audit::{self, AuditActor};
 use crate::db::models::{ApiToken, User};
 use crate::db::{accounts as repo, now};
 use crate::error::AppError;
 use crate::governance::access::Role;
+use serde_json::json;
 
 pub struct RoleChoice {
     pub value: &'static str,
@@ -128,13 +130,25 @@ pub async fn create_user(
         return users_page(&state, &auth.user, StatusCode::UNPROCESSABLE_ENTITY, form, errors).await;
     };
     let name = username.clone();
-    let created =
-        write(&state, move |conn| match accounts::create_user(conn, &name, display_name, role, &password, now()) {
-            Ok(user) => Ok(Ok(user)),
+    let by = auth.user.audit();
+    let created = write(&state, move |conn| {
+        let now = now();
+        match accounts::create_user(conn, &name, display_name, role, &password, now) {
+            Ok(user) => {
+                audit::append(
+                    conn,
+                    &by.event("user.create", "user")
+                        .entity_id(user.id)
+                        .after(json!({ "username": user.username, "role": user.role })),
+                    now,
+                )?;
+                Ok(Ok(user))
+            }
             Err(AccountError::Invalid(m)) => Ok(Err(m)),
             Err(e) => Err(AppError::internal(e)),
-        })
-        .await?;
+        }
+    })
+    .await?;
     match created {
         Ok(user) => Ok(see_other(&format!("/admin/users/{}", user.id))),
         Err(message) => {
@@ -218,33 +232,43 @@ fn keeps_an_admin(
 
 pub async fn set_role(
     state: web::Data<AppState>,
-    _auth: Authorized<ManageUsers>,
+    auth: Authorized<ManageUsers>,
     id: web::Path<i64>,
     form: web::Form<RoleForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let role =
         form.role.as_deref().and_then(Role::parse).ok_or_else(|| AppError::BadRequest("Unknown role.".into()))?;
+    let by = auth.user.audit();
     write(&state, move |conn| {
         let target = repo::find_user(conn, id)?.ok_or_else(|| AppError::not_found(format!("User {id}")))?;
         keeps_an_admin(conn, &target, role, target.disabled)?;
-        repo::update_user_role(conn, id, role.as_str(), now())?;
+        let now = now();
+        repo::update_user_role(conn, id, role.as_str(), now)?;
+        audit::append(
+            conn,
+            &by.event("user.role", "user")
+                .entity_id(id)
+                .before(json!({ "role": target.role }))
+                .after(json!({ "role": role.as_str() })),
+            now,
+        )?;
         Ok(())
     })
     .await?;
     Ok(see_other(&format!("/admin/users/{id}")))
 }
 
-async fn set_disabled(state: &AppState, id: i64, disabled: bool) -> Result<HttpResponse, AppError> {
+async fn set_disabled(state: &AppState, by: AuditActor, id: i64, disabled: bool) -> Result<HttpResponse, AppError> {
     write(state, move |conn| {
         let target = repo::find_user(conn, id)?.ok_or_else(|| AppError::not_found(format!("User {id}")))?;
         let role = Role::parse(&target.role).unwrap_or(Role::Viewer);
         keeps_an_admin(conn, &target, role, disabled)?;
         let now = now();
         repo::set_user_disabled(conn, id, disabled, now)?;
-        if disabled {
-            repo::revoke_user_sessions(conn, id, now)?;
-        }
+        let ended = if disabled { repo::revoke_user_sessions(conn, id, now)? } else { 0 };
+        let action = if disabled { "user.disable" } else { "user.enable" };
+        audit::append(conn, &by.event(action, "user").entity_id(id).after(json!({ "sessions_ended": ended })), now)?;
         Ok(())
     })
     .await?;
@@ -253,18 +277,18 @@ async fn set_disabled(state: &AppState, id: i64, disabled: bool) -> Result<HttpR
 
 pub async fn disable(
     state: web::Data<AppState>,
-    _auth: Authorized<ManageUsers>,
+    auth: Authorized<ManageUsers>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    set_disabled(&state, id.into_inner(), true).await
+    set_disabled(&state, auth.user.audit(), id.into_inner(), true).await
 }
 
 pub async fn enable(
     state: web::Data<AppState>,
-    _auth: Authorized<ManageUsers>,
+    auth: Authorized<ManageUsers>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    set_disabled(&state, id.into_inner(), false).await
+    set_disabled(&state, auth.user.audit(), id.into_inner(), false).await
 }
 
 #[derive(Deserialize)]
@@ -285,10 +309,17 @@ pub async fn reset_password(
         return user_page(&state, &auth.user, target, StatusCode::UNPROCESSABLE_ENTITY, Some(m)).await;
     }
     let hash = web::block(move || accounts::hash_password(&password)).await?.map_err(AppError::internal)?;
+    let by = auth.user.audit();
     write(&state, move |conn| {
         let now = now();
         repo::set_password_hash(conn, id, &hash, now)?;
-        repo::revoke_user_sessions(conn, id, now)?;
+        let ended = repo::revoke_user_sessions(conn, id, now)?;
+        // The event says that the password changed, never what it is (not even its hash).
+        audit::append(
+            conn,
+            &by.event("user.password", "user").entity_id(id).after(json!({ "sessions_ended": ended })),
+            now,
+        )?;
         Ok(())
     })
     .await?;
@@ -387,8 +418,19 @@ pub async fn create_token(
     };
     let created_by = auth.user.user_id;
     let token_name = name.clone();
+    let by = auth.user.audit();
     let created = write(&state, move |conn| {
-        accounts::create_api_token(conn, &token_name, role, created_by, now()).map_err(AppError::internal)
+        let now = now();
+        let created =
+            accounts::create_api_token(conn, &token_name, role, created_by, now).map_err(AppError::internal)?;
+        audit::append(
+            conn,
+            &by.event("token.create", "api_token").entity_id(created.token.id).after(
+                json!({ "name": created.token.name, "role": created.token.role, "prefix": created.token.prefix }),
+            ),
+            now,
+        )?;
+        Ok(created)
     })
     .await?;
     tokens_page(
@@ -404,13 +446,22 @@ pub async fn create_token(
 
 pub async fn revoke_token(
     state: web::Data<AppState>,
-    _auth: Authorized<ManageTokens>,
+    auth: Authorized<ManageTokens>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
+    let by = auth.user.audit();
     write(&state, move |conn| {
-        repo::find_api_token_by_id(conn, id)?.ok_or_else(|| AppError::not_found(format!("API token {id}")))?;
-        repo::revoke_api_token(conn, id, now())?;
+        let token =
+            repo::find_api_token_by_id(conn, id)?.ok_or_else(|| AppError::not_found(format!("API token {id}")))?;
+        let now = now();
+        if repo::revoke_api_token(conn, id, now)? > 0 {
+            audit::append(
+                conn,
+                &by.event("token.revoke", "api_token").entity_id(id).before(json!({ "name": token.name })),
+                now,
+            )?;
+        }
         Ok(())
     })
     .await?;

@@ -13,7 +13,6 @@ use crate::db::catalog;
 use crate::db::models::{ColumnSummary, Dataset, Source};
 use crate::db::{now, search};
 use crate::error::AppError;
-use crate::jobs::crawl;
 
 /// Most items one page of a list may ask for.
 pub const MAX_PER_PAGE: i64 = 500;
@@ -327,13 +326,14 @@ async fn update_dataset(
     let patch = body.into_inner();
     let description = patch.description.map(|d| clean("description", d, sources::DESCRIPTION_MAX)).transpose()?;
     let owner = patch.owner.map(|o| clean("owner", o, sources::OWNER_MAX)).transpose()?;
+    let by = auth.user.audit();
     let dataset = write(&state, move |conn| {
-        let (dataset, _) =
+        let (dataset, source) =
             catalog::find_dataset(conn, id)?.ok_or_else(|| AppError::not_found(format!("Dataset {id}")))?;
         let description = description.unwrap_or(dataset.description.clone());
         let owner = owner.unwrap_or(dataset.owner.clone());
-        catalog::update_dataset_details(conn, id, description.as_deref(), owner.as_deref(), now())?;
-        catalog::find_dataset(conn, id)?.ok_or_else(|| AppError::not_found(format!("Dataset {id}")))
+        let dataset = crate::catalog::edit_dataset(conn, &by, id, description.as_deref(), owner.as_deref(), now())?;
+        Ok((dataset, source))
     })
     .await?;
     Ok(HttpResponse::Ok().json(dataset_json(dataset.0, dataset.1.name)))
@@ -356,12 +356,8 @@ async fn crawl_source(
 ) -> Result<HttpResponse, AppError> {
     require_token(&auth.user)?;
     let id = id.into_inner();
-    let actor = auth.user.actor.clone();
-    let (run, created) = write(&state, move |conn| {
-        let source = catalog::find_source(conn, id)?.ok_or_else(|| AppError::not_found(format!("Source {id}")))?;
-        Ok(crawl::enqueue(conn, &source, &actor)?)
-    })
-    .await?;
+    let by = auth.user.audit();
+    let (run, created) = write(&state, move |conn| Ok(crate::catalog::request_crawl(conn, &by, id, now())?)).await?;
     state.jobs.notify();
     let status = if created { actix_web::http::StatusCode::ACCEPTED } else { actix_web::http::StatusCode::OK };
     Ok(HttpResponse::build(status).json(CrawlJson {

@@ -16,6 +16,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
 
 use super::AppState;
 use crate::accounts::{self, TOUCH_AFTER};
+use crate::db::audit::AuditActor;
 use crate::db::{accounts as repo, now};
 use crate::error::AppError;
 use crate::governance::access::{Permission, Role};
@@ -37,9 +38,20 @@ pub struct CurrentUser {
     pub session_id: Option<i64>,
     pub csrf_token: Option<String>,
     pub token_id: Option<i64>,
+    /// The request's id, for its audit events.
+    pub request_id: Option<String>,
 }
 
 impl CurrentUser {
+    /// This person, for the audit events of this request.
+    pub fn audit(&self) -> AuditActor {
+        AuditActor {
+            actor: self.actor.clone(),
+            role: Some(self.role.as_str().to_owned()),
+            request_id: self.request_id.clone(),
+        }
+    }
+
     pub fn can(&self, permission: Permission) -> bool {
         self.role.allows(permission)
     }
@@ -196,7 +208,8 @@ pub async fn authenticate(
         None
     };
     match user {
-        Some(user) => {
+        Some(mut user) => {
+            user.request_id = req.extensions().get::<crate::RequestId>().map(|r| r.0.clone());
             req.extensions_mut().insert(user);
         }
         None if is_public(&path) => {}
@@ -249,6 +262,7 @@ async fn session_user(state: &AppState, token: String) -> Result<Option<CurrentU
         session_id: Some(session.id),
         csrf_token: Some(session.csrf_token),
         token_id: None,
+        request_id: None,
     }))
 }
 
@@ -279,6 +293,7 @@ async fn token_user(state: &AppState, secret: String) -> Result<Option<CurrentUs
         session_id: None,
         csrf_token: None,
         token_id: Some(token.id),
+        request_id: None,
     }))
 }
 

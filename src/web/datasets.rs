@@ -383,8 +383,9 @@ pub async fn update(
             },
         );
     }
+    let by = user.audit();
     write(&state, move |conn| {
-        catalog::update_dataset_details(conn, id, description.as_deref(), owner.as_deref(), crate::db::now())?;
+        crate::catalog::edit_dataset(conn, &by, id, description.as_deref(), owner.as_deref(), crate::db::now())?;
         Ok(())
     })
     .await?;
@@ -457,9 +458,9 @@ pub async fn column_update(
             },
         );
     }
+    let by = user.audit();
     write(&state, move |conn| {
-        catalog::update_column_description(conn, column_id, description.as_deref(), crate::db::now())?;
-        Ok(())
+        Ok(crate::catalog::edit_column(conn, &by, id, column_id, description.as_deref(), crate::db::now())?)
     })
     .await?;
     Ok(see_other(&format!("/datasets/{id}#column-{column_id}")))

@@ -10,9 +10,12 @@ use serde::Deserialize;
 use super::auth::{self, CurrentUser};
 use super::{AppState, Layout, render_status, write};
 use crate::accounts::{self, PasswordCheck};
+use crate::db::audit::{self, AuditActor};
 use crate::db::{accounts as repo, now};
 use crate::demo::{DEMO_ACCOUNTS, DemoAccount};
 use crate::error::AppError;
+use crate::governance::audit::actors::ANONYMOUS;
+use serde_json::json;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -133,6 +136,7 @@ pub async fn submit(
         )));
     }
     let old_session = auth::session_token(&req, &state);
+    let request_id = req.extensions().get::<crate::RequestId>().map(|r| r.0.clone());
     let policy = state.config.session_policy;
     match check {
         Some(PasswordCheck::Valid(user)) => {
@@ -143,7 +147,16 @@ pub async fn submit(
                 {
                     repo::revoke_session(conn, session.id, now)?;
                 }
-                accounts::start_session(conn, &user, &policy, now).map_err(AppError::internal)
+                let started = accounts::start_session(conn, &user, &policy, now).map_err(AppError::internal)?;
+                let by = AuditActor { actor: user.username.clone(), role: Some(user.role.clone()), request_id };
+                audit::append(
+                    conn,
+                    &by.event("login.success", "user")
+                        .entity_id(user.id)
+                        .after(json!({ "session": started.session.id })),
+                    now,
+                )?;
+                Ok(started)
             })
             .await?;
             let cookie = auth::session_cookie(&state, &started.token);
@@ -151,7 +164,22 @@ pub async fn submit(
         }
         _ => {
             let (name, addr) = (username.clone(), address.clone());
-            write(&state, move |conn| Ok(repo::record_login_failure(conn, &name, &addr, now())?)).await?;
+            write(&state, move |conn| {
+                let now = now();
+                repo::record_login_failure(conn, &name, &addr, now)?;
+                // The attempted name is kept only when it is an account's: people type passwords
+                // into the username field, and those must not reach the log.
+                let known = repo::find_user_by_name(conn, &name)?;
+                let by = AuditActor { actor: ANONYMOUS.to_owned(), role: None, request_id };
+                let event = by.event("login.failure", "user");
+                let event = match known {
+                    Some(user) => event.entity_id(user.id),
+                    None => event.after(json!({ "known_account": false })),
+                };
+                audit::append(conn, &event, now)?;
+                Ok(())
+            })
+            .await?;
             page(&req, &state, StatusCode::UNAUTHORIZED, username, next, Some("Wrong username or password.".into()))
         }
     }
@@ -159,7 +187,20 @@ pub async fn submit(
 
 pub async fn logout(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
     if let Some(id) = user.session_id {
-        write(&state, move |conn| Ok(repo::revoke_session(conn, id, now())?)).await?;
+        let by = user.audit();
+        let user_id = user.user_id;
+        write(&state, move |conn| {
+            let now = now();
+            repo::revoke_session(conn, id, now)?;
+            let event = by.event("session.end", "user");
+            let event = match user_id {
+                Some(uid) => event.entity_id(uid),
+                None => event,
+            };
+            audit::append(conn, &event, now)?;
+            Ok(())
+        })
+        .await?;
     }
     Ok(HttpResponse::SeeOther()
         .insert_header((LOCATION, "/login"))

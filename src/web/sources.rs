@@ -9,8 +9,9 @@ use serde::Deserialize;
 use super::auth::{Authorized, CurrentUser, EditCatalog};
 use super::forms::{self, FieldErrors};
 use super::{AppState, Layout, Section, read, render, render_status, see_other, view, write};
-use crate::db::catalog;
-use crate::db::models::{CrawlRun, NewSource, Source};
+use crate::catalog;
+use crate::db::catalog as repo;
+use crate::db::models::{CrawlRun, Source};
 use crate::error::AppError;
 use crate::jobs::crawl;
 use crate::targets::registration;
@@ -48,7 +49,7 @@ pub fn connection_display(source: &Source) -> String {
 }
 
 pub async fn list(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
-    let sources = read(&state, |conn| Ok(catalog::list_sources(conn)?)).await?;
+    let sources = read(&state, |conn| Ok(repo::list_sources(conn)?)).await?;
     let sources = sources
         .into_iter()
         .map(|s| SourceRow {
@@ -139,9 +140,9 @@ pub struct ShowPage {
 pub async fn show(state: web::Data<AppState>, user: CurrentUser, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let (source, schemas, runs) = read(&state, move |conn| {
-        let source = catalog::find_source(conn, id)?.ok_or_else(|| AppError::not_found(format!("Source {id}")))?;
-        let schemas = catalog::list_schemas(conn, Some(id))?;
-        let runs = catalog::list_crawl_runs_for_source(conn, id, 10)?;
+        let source = repo::find_source(conn, id)?.ok_or_else(|| AppError::not_found(format!("Source {id}")))?;
+        let schemas = repo::list_schemas(conn, Some(id))?;
+        let runs = repo::list_crawl_runs_for_source(conn, id, 10)?;
         Ok((source, schemas, runs))
     })
     .await?;
@@ -238,28 +239,16 @@ pub async fn create(
         return invalid(&state, &user, form, errors);
     };
     let crawl_now = form.crawl_now.is_some();
-    let actor = user.actor.clone();
+    let by = user.audit();
     let created = write(&state, move |conn| {
-        if catalog::find_source_by_name(conn, &registration.name)?.is_some() {
-            return Ok(None);
-        }
         let now = crate::db::now();
-        let source = catalog::insert_source(
-            conn,
-            &NewSource {
-                name: registration.name.clone(),
-                kind: registration.kind.as_str().to_owned(),
-                connection_kind: registration.connection.kind().to_owned(),
-                connection_ref: registration.connection.reference().to_owned(),
-                default_schema: registration.kind.default_schema().to_owned(),
-                description,
-                owner,
-                created_at: now,
-                updated_at: now,
-            },
-        )?;
+        let source = match catalog::register_source(conn, &by, &registration, description, owner, now) {
+            Ok(source) => source,
+            Err(catalog::ActionError::Conflict(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
         if crawl_now {
-            crawl::enqueue(conn, &source, &actor)?;
+            catalog::request_crawl(conn, &by, source.id, now)?;
         }
         Ok(Some(source))
     })
@@ -314,7 +303,7 @@ pub async fn edit_form(
     let user = auth.user;
     let id = id.into_inner();
     let source = read(&state, move |conn| {
-        catalog::find_source(conn, id)?.ok_or_else(|| AppError::not_found(format!("Source {id}")))
+        repo::find_source(conn, id)?.ok_or_else(|| AppError::not_found(format!("Source {id}")))
     })
     .await?;
     render(&EditPage {
@@ -338,7 +327,7 @@ pub async fn update(
     let description = forms::optional_text(&mut errors, "description", form.description.as_deref(), DESCRIPTION_MAX);
     let owner = forms::optional_text(&mut errors, "owner", form.owner.as_deref(), OWNER_MAX);
     let source = read(&state, move |conn| {
-        catalog::find_source(conn, id)?.ok_or_else(|| AppError::not_found(format!("Source {id}")))
+        repo::find_source(conn, id)?.ok_or_else(|| AppError::not_found(format!("Source {id}")))
     })
     .await?;
     if !errors.is_empty() {
@@ -353,9 +342,9 @@ pub async fn update(
             },
         );
     }
+    let by = user.audit();
     write(&state, move |conn| {
-        catalog::update_source_details(conn, id, description.as_deref(), owner.as_deref(), crate::db::now())?;
-        Ok(())
+        Ok(catalog::edit_source(conn, &by, id, description.as_deref(), owner.as_deref(), crate::db::now())?)
     })
     .await?;
     Ok(see_other(&format!("/sources/{id}")))
@@ -368,12 +357,8 @@ pub async fn crawl(
 ) -> Result<HttpResponse, AppError> {
     let user = auth.user;
     let id = id.into_inner();
-    write(&state, move |conn| {
-        let source = catalog::find_source(conn, id)?.ok_or_else(|| AppError::not_found(format!("Source {id}")))?;
-        crawl::enqueue(conn, &source, &user.actor)?;
-        Ok(())
-    })
-    .await?;
+    let by = user.audit();
+    write(&state, move |conn| Ok(catalog::request_crawl(conn, &by, id, crate::db::now())?)).await?;
     state.jobs.notify();
     Ok(see_other(&format!("/sources/{id}")))
 }
