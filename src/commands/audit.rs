@@ -320,6 +320,19 @@ pub fn checkpoint(db: &Db, key_file: &Path, out: &Path) -> anyhow::Result<ExitCo
     }
     let cp = Checkpoint::sign(&head, now(), &key);
     write_atomically(out, cp.to_json().as_bytes())?;
+    // The log records that a checkpoint was taken (the audit page shows the latest one).
+    let mut conn = db.writer()?;
+    dialect::write_transaction(&mut conn, |conn| {
+        audit::append(
+            conn,
+            &audit::AuditActor::system().event("audit.checkpoint", "audit_log").after(serde_json::json!({
+                "seq": cp.seq,
+                "head_hash": cp.head_hash,
+                "public_key": cp.public_key.to_string(),
+            })),
+            now(),
+        )
+    })?;
     println!(
         "Wrote a checkpoint of event {} ({}) signed by key {} to {}.",
         cp.seq,

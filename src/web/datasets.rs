@@ -224,6 +224,8 @@ pub struct ShowPage {
     pub created: String,
     pub updated: String,
     pub last_crawled: Option<String>,
+    /// Changes people made, newest first (from the audit log).
+    pub history: Vec<super::audit::EventRow>,
 }
 
 fn key_line(link: &ForeignKeyLink, outgoing: bool) -> KeyLine {
@@ -258,7 +260,8 @@ pub fn load_detail(conn: &mut crate::db::AnyConnection, id: i64) -> Result<Datas
 
 pub async fn show(state: web::Data<AppState>, user: CurrentUser, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let detail = read(&state, move |conn| load_detail(conn, id)).await?;
+    let (detail, history) =
+        read(&state, move |conn| Ok((load_detail(conn, id)?, super::audit::dataset_history(conn, id, 15)?))).await?;
     let DatasetDetail { dataset, source, columns, outgoing, incoming } = detail;
     let column_rows: Vec<ColumnRow> = columns
         .into_iter()
@@ -307,6 +310,7 @@ pub async fn show(state: web::Data<AppState>, user: CurrentUser, id: web::Path<i
         created: view::time(&dataset.created_at),
         updated: view::time(&dataset.updated_at),
         last_crawled: dataset.last_crawled_at.as_ref().map(view::time),
+        history,
         dataset,
         source,
     })

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod api;
 pub mod assets;
+pub mod audit;
 pub mod auth;
 pub mod datasets;
 pub mod errors;
@@ -91,6 +92,7 @@ pub enum Section {
     Sources,
     Search,
     Admin,
+    Audit,
     /// Pages outside the navigation (errors).
     None,
 }
@@ -101,6 +103,7 @@ pub struct LayoutUser {
     pub role: &'static str,
     pub can_admin: bool,
     pub can_edit: bool,
+    pub can_audit: bool,
 }
 
 /// What the layout around every page needs.
@@ -131,6 +134,7 @@ impl Layout {
                 role: user.role.label(),
                 can_admin: user.can(Permission::ManageUsers),
                 can_edit: user.can(Permission::EditCatalog),
+                can_audit: user.can(Permission::ReadAudit),
             }),
             csrf: user.csrf_token.clone().unwrap_or_default(),
         }
@@ -167,6 +171,7 @@ impl Layout {
             Section::Sources => "sources",
             Section::Search => "search",
             Section::Admin => "admin",
+            Section::Audit => "audit",
             Section::None => "",
         };
         current == name
@@ -196,6 +201,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(home::readyz))
         .route("/static/{version}/{path:.*}", web::get().to(assets::serve))
         .route("/search", web::get().to(search::show))
+        .route("/audit", web::get().to(audit::list))
+        .route("/audit/verify", web::post().to(audit::verify))
+        .route("/audit/export", web::get().to(audit::export))
         .service(
             web::scope("/sources")
                 .route("", web::get().to(sources::list))

@@ -3,6 +3,7 @@
 
 mod api;
 mod audit;
+mod audit_trail;
 mod browser;
 mod crawl;
 mod migrations;

@@ -222,11 +222,7 @@ impl TestApp {
         let res = test::call_service(&app, req.to_request()).await;
         let status = res.status();
         let headers = res.headers().clone();
-        let body = res.into_body().try_into_bytes().map(|b| String::from_utf8_lossy(&b).into_owned());
-        let body = match body {
-            Ok(b) => b,
-            Err(_) => panic!("streaming body"),
-        };
+        let body = String::from_utf8_lossy(&test::read_body(res).await).into_owned();
         Response { status, headers, body }
     }
 
