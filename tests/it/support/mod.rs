@@ -5,7 +5,6 @@ pub mod targets;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use actix_web::body::MessageBody;
 use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
 use actix_web::test::{self, TestRequest};
