@@ -525,3 +525,55 @@ async fn the_admin_pages_create_users_and_show_a_token_once() {
         StatusCode::CONFLICT
     );
 }
+
+#[actix_web::test]
+async fn command_line_changes_act_as_a_named_user_with_their_role() {
+    use custodian::commands::actor::Actor;
+    use custodian::commands::source::{self, AddArgs};
+    use custodian::governance::access::Permission;
+    let app = TestApp::new(TestCatalog::sqlite());
+    let viewer = app.user(Role::Viewer);
+    let steward = app.user(Role::Steward);
+    let target = Target::sqlite(TARGET);
+    let none = Actor::require(&app.db, None, Permission::EditCatalog).expect_err("no --as");
+    assert!(format!("{none:#}").contains("--as USER"), "{none:#}");
+    let refused = Actor::require(&app.db, Some(&viewer.username), Permission::EditCatalog).expect_err("a viewer");
+    assert!(format!("{refused:#}").contains("steward"), "{refused:#}");
+    assert!(Actor::require(&app.db, Some("nobody-here"), Permission::EditCatalog).is_err());
+    let actor = Actor::require(&app.db, Some(&steward.username), Permission::EditCatalog).expect("a steward");
+    let args = AddArgs {
+        name: "cli-shop".into(),
+        url: Some(target.url()),
+        url_env: None,
+        kind: None,
+        description: None,
+        owner: None,
+    };
+    source::add(&app.db, &actor, &args).expect("add");
+    let mut conn = app.db.reader().expect("conn");
+    let page =
+        custodian::db::audit::list_events(&mut conn, &Default::default(), custodian::db::audit::Cursor::Newest, 1)
+            .expect("events");
+    assert_eq!(page.events[0].action, "source.create");
+    assert_eq!(page.events[0].actor, steward.username);
+    assert_eq!(page.events[0].actor_role.as_deref(), Some("steward"));
+}
+
+#[actix_web::test]
+async fn demo_accounts_are_listed_only_in_demo_mode() {
+    let app = TestApp::new(TestCatalog::sqlite());
+    app.use_session(None);
+    let page = app.get("/login").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("Demo accounts"), "listed outside the demo");
+    assert!(!page.body.contains("sam-demo-steward"));
+    let mut config = app.catalog.config();
+    config.demo = true;
+    let demo = TestApp::new(TestCatalog::sqlite());
+    let state = custodian::commands::serve::state(config, demo.db.clone()).expect("state");
+    let demo_app = actix_web::test::init_service(custodian::app(state)).await;
+    let res = actix_web::test::call_service(&demo_app, TestRequest::get().uri("/login").to_request()).await;
+    let body = String::from_utf8_lossy(&actix_web::test::read_body(res).await).into_owned();
+    assert_contains(&body, "Demo accounts");
+    assert_contains(&body, "sam-demo-steward");
+}
