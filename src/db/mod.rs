@@ -202,7 +202,10 @@ impl Db {
         let build = |manager: ConnectionManager, size: u32| {
             Pool::builder()
                 .max_size(size)
-                .min_idle(Some(1))
+                // No connections opened in the background: each is made when first asked for.
+                // (A background connect still under way when a command exits can crash inside
+                // OpenSSL's exit handler.)
+                .min_idle(Some(0))
                 .test_on_check_out(test_on_check_out)
                 .connection_timeout(settings.timeout)
                 .build(manager)
