@@ -369,7 +369,7 @@ pub fn export(db: &Db, args: &ExportArgs, mut out: impl Write, show_progress: bo
         if show_progress { progress_bar(audit::head(&mut conn)?.seq, "exporting") } else { ProgressBar::hidden() };
     dialect::read_snapshot(&mut conn, |conn| {
         audit::for_each_batch(conn, &filter, 0, audit::STREAM_BATCH, |rows| {
-            for row in rows {
+            for row in &rows {
                 line.clear();
                 match args.format {
                     ExportFormat::Jsonl => {

@@ -333,7 +333,7 @@ fn a_checkpoint_catches_a_rewrite_of_history() {
         // Rewrite from event 4 on: change it, recompute every later hash and the head record.
         let mut events: Vec<AuditEvent> = Vec::new();
         audit::for_each_batch(&mut db.reader().expect("reader"), &AuditFilter::default(), 0, 5, |rows| {
-            events.extend_from_slice(rows);
+            events.extend(rows);
             std::ops::ControlFlow::Continue(())
         })
         .expect("read");
