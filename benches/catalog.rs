@@ -16,7 +16,7 @@ use actix_web::test::{self, TestRequest};
 use criterion::{Criterion, criterion_group, criterion_main};
 use custodian::commands::{seed, serve};
 use custodian::config::Config;
-use custodian::db::{CatalogUrl, Db, catalog};
+use custodian::db::{CatalogUrl, Db, catalog, now};
 
 fn datasets() -> usize {
     std::env::var("CUSTODIAN_BENCH_DATASETS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000)
@@ -34,6 +34,19 @@ fn open(url: CatalogUrl) -> (Config, Db) {
     (config, db)
 }
 
+/// A viewer's session token: pages are read signed in, as people read them.
+fn session(db: &Db, config: &Config) -> String {
+    use custodian::accounts;
+    use custodian::governance::access::Role;
+    let mut conn = db.writer().expect("conn");
+    let user = match custodian::db::accounts::find_user_by_name(&mut conn, "bench-viewer").expect("query") {
+        Some(user) => user,
+        None => accounts::create_user(&mut conn, "bench-viewer", None, Role::Viewer, "bench viewer password", now())
+            .expect("bench user"),
+    };
+    accounts::start_session(&mut conn, &user, &config.session_policy, now()).expect("session").token
+}
+
 fn catalogs() -> Vec<(&'static str, Config, Db)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench");
     std::fs::create_dir_all(&dir).expect("bench dir");
@@ -49,10 +62,13 @@ fn catalogs() -> Vec<(&'static str, Config, Db)> {
 fn bench(c: &mut Criterion) {
     let system = actix_web::rt::System::new();
     for (backend, config, db) in catalogs() {
+        let cookie = session(&db, &config);
         let state = serve::state(config, db).expect("state");
+        let cookie = custodian::web::auth::session_cookie(&state, &cookie);
         let app = system.block_on(test::init_service(custodian::app(state)));
         let get = |path: String| {
-            let res = system.block_on(test::call_service(&app, TestRequest::get().uri(&path).to_request()));
+            let req = TestRequest::get().uri(&path).cookie(cookie.clone()).to_request();
+            let res = system.block_on(test::call_service(&app, req));
             assert!(res.status().is_success(), "{path}: {}", res.status());
         };
         let mut group = c.benchmark_group(backend);

@@ -16,14 +16,31 @@ bin=target/release/custodian
 if ! "$bin" source list | grep -q synthetic_1; then
     "$bin" dev seed --datasets 100000 --columns-per-dataset 10 --sources 10
 fi
+# Pages are read signed in, as people read them: a user for the benchmark, and its session.
+export BENCH_PASSWORD="benchmark password, not secret"
+if ! "$bin" user list | grep -q '^bench-admin '; then
+    if "$bin" user list | grep -q '^No users'; then
+        "$bin" user add bench-admin --role admin --password-env BENCH_PASSWORD
+    else
+        echo "the catalog has users but no bench-admin; add one: custodian --as ADMIN user add bench-admin --role admin" >&2
+        exit 1
+    fi
+fi
 port=18080
 "$bin" serve --bind "127.0.0.1:$port" &
 server=$!
 trap 'kill $server 2>/dev/null' EXIT
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
+jar=$(mktemp)
+csrf=$(curl -sf -c "$jar" "http://127.0.0.1:$port/login" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -1)
+curl -sf -o /dev/null -b "$jar" -c "$jar" --data-urlencode "csrf_token=$csrf" --data-urlencode "username=bench-admin" \
+    --data-urlencode "password=$BENCH_PASSWORD" "http://127.0.0.1:$port/login"
+session=$(awk '$6 == "custodian_session" {print $7}' "$jar")
+rm -f "$jar"
+[ -n "$session" ] || { echo "could not sign in" >&2; exit 1; }
 url="http://127.0.0.1:$port/datasets/54321"
-curl -sf -o /dev/null "$url"
+curl -sf -o /dev/null -H "Cookie: custodian_session=$session" "$url"
 echo "== dataset page: $url"
-wrk -t2 -c32 -d15s --latency "$url"
+wrk -t2 -c32 -d15s --latency -H "Cookie: custodian_session=$session" "$url"
 echo "== search first page"
-wrk -t2 -c32 -d10s --latency "http://127.0.0.1:$port/search?q=email"
+wrk -t2 -c32 -d10s --latency -H "Cookie: custodian_session=$session" "http://127.0.0.1:$port/search?q=email"

@@ -4,6 +4,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use base64::Engine;
+
+use crate::accounts::SessionPolicy;
 use crate::db::{CatalogUrl, PoolSettings};
 
 /// How log lines are written.
@@ -31,6 +34,15 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `CUSTODIAN_WORKER`: whether `serve` also runs background jobs (crawls); default true.
     pub run_worker: bool,
+    /// `CUSTODIAN_SESSION_KEY`: base64 of at least 32 random bytes that sign session cookies; every
+    /// instance behind a load balancer needs the same one. Unset: a random key per process (sessions
+    /// end when it restarts).
+    pub session_key: Option<Vec<u8>>,
+    /// `CUSTODIAN_SESSION_IDLE_MINUTES` (default 30) and `CUSTODIAN_SESSION_MAX_HOURS` (default 12).
+    pub session_policy: SessionPolicy,
+    /// `CUSTODIAN_SECURE_COOKIES`: mark cookies `Secure` (set it when users reach Custodian over
+    /// HTTPS, e.g. behind a TLS-terminating proxy); default false.
+    pub secure_cookies: bool,
     /// Whether the catalog URL was given (the demo otherwise keeps its own catalog).
     pub database_url_explicit: bool,
     /// Set by `custodian demo`: pages mention the demo.
@@ -75,6 +87,33 @@ impl Config {
             }
         };
         let run_worker = parse_bool(get("CUSTODIAN_WORKER"), "CUSTODIAN_WORKER", true)?;
+        let secure_cookies = parse_bool(get("CUSTODIAN_SECURE_COOKIES"), "CUSTODIAN_SECURE_COOKIES", false)?;
+        let session_key = match get("CUSTODIAN_SESSION_KEY") {
+            None => None,
+            Some(v) => {
+                let bytes = base64::engine::general_purpose::STANDARD.decode(v.trim()).map_err(|e| ConfigError {
+                    variable: "CUSTODIAN_SESSION_KEY",
+                    message: format!("not base64: {e}"),
+                })?;
+                if bytes.len() < 32 {
+                    return Err(ConfigError {
+                        variable: "CUSTODIAN_SESSION_KEY",
+                        message: format!("needs at least 32 bytes, has {}", bytes.len()),
+                    });
+                }
+                Some(bytes)
+            }
+        };
+        let idle: u64 = parse(get("CUSTODIAN_SESSION_IDLE_MINUTES"), "CUSTODIAN_SESSION_IDLE_MINUTES", 30)?;
+        let max_hours: u64 = parse(get("CUSTODIAN_SESSION_MAX_HOURS"), "CUSTODIAN_SESSION_MAX_HOURS", 12)?;
+        if idle == 0 || max_hours == 0 {
+            return Err(ConfigError {
+                variable: "CUSTODIAN_SESSION_IDLE_MINUTES",
+                message: "session timeouts must be at least 1".into(),
+            });
+        }
+        let session_policy =
+            SessionPolicy { idle: Duration::from_secs(idle * 60), absolute: Duration::from_secs(max_hours * 3600) };
         if pool_size == 0 || http_workers == 0 || timeout_secs == 0 {
             return Err(ConfigError {
                 variable: "CUSTODIAN_POOL_SIZE",
@@ -90,6 +129,9 @@ impl Config {
             log_filter: get("CUSTODIAN_LOG").unwrap_or(defaults.log_filter),
             log_format,
             run_worker,
+            session_key,
+            session_policy,
+            secure_cookies,
             database_url_explicit,
             demo: false,
         })
@@ -116,6 +158,9 @@ impl Default for Config {
             log_filter: "info".into(),
             log_format: LogFormat::Text,
             run_worker: true,
+            session_key: None,
+            session_policy: SessionPolicy::default(),
+            secure_cookies: false,
             database_url_explicit: false,
             demo: false,
         }
@@ -171,5 +216,11 @@ mod tests {
         assert_eq!(config(&[("CUSTODIAN_LOG_FORMAT", "xml")]).unwrap_err().variable, "CUSTODIAN_LOG_FORMAT");
         assert_eq!(config(&[("CUSTODIAN_WORKER", "maybe")]).unwrap_err().variable, "CUSTODIAN_WORKER");
         assert!(config(&[("CUSTODIAN_POOL_SIZE", "0")]).is_err());
+        assert_eq!(config(&[("CUSTODIAN_SESSION_KEY", "c2hvcnQ=")]).unwrap_err().variable, "CUSTODIAN_SESSION_KEY");
+        let key = base64::engine::general_purpose::STANDARD.encode([7u8; 48]);
+        assert_eq!(config(&[("CUSTODIAN_SESSION_KEY", key.as_str())]).unwrap().session_key.unwrap().len(), 48);
+        let c = config(&[("CUSTODIAN_SESSION_IDLE_MINUTES", "5"), ("CUSTODIAN_SESSION_MAX_HOURS", "2")]).unwrap();
+        assert_eq!(c.session_policy.idle.as_secs(), 300);
+        assert_eq!(c.session_policy.absolute.as_secs(), 7200);
     }
 }

@@ -12,8 +12,14 @@ pub enum AppError {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
+    /// Not signed in (or an invalid API token).
+    #[error("{0}")]
+    Unauthenticated(String),
     #[error("{0}")]
     Forbidden(String),
+    /// Too many attempts; the message says when to try again.
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -33,7 +39,9 @@ impl AppError {
         match self {
             Self::BadRequest(_) => "bad_request",
             Self::NotFound(_) => "not_found",
+            Self::Unauthenticated(_) => "unauthenticated",
             Self::Forbidden(_) => "forbidden",
+            Self::TooManyRequests(_) => "too_many_requests",
             Self::Conflict(_) => "conflict",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::Unprocessable(_) => "unprocessable",
@@ -64,7 +72,9 @@ impl ResponseError for AppError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -88,6 +98,17 @@ impl From<diesel::result::Error> for AppError {
         match e {
             diesel::result::Error::NotFound => Self::NotFound("The requested item does not exist.".into()),
             other => Self::Internal(format!("database: {other}")),
+        }
+    }
+}
+
+impl From<crate::catalog::ActionError> for AppError {
+    fn from(e: crate::catalog::ActionError) -> Self {
+        use crate::catalog::ActionError;
+        match e {
+            ActionError::NotFound(what) => Self::not_found(what),
+            ActionError::Conflict(message) => Self::Conflict(message),
+            ActionError::Db(e) => e.into(),
         }
     }
 }

@@ -5,6 +5,8 @@
 //! `lineage` (pure SQL → lineage) → `db` (the catalog) and `targets` (the databases being
 //! cataloged). `commands` holds the CLI.
 
+pub mod accounts;
+pub mod catalog;
 pub mod commands;
 pub mod config;
 pub mod db;
@@ -49,8 +51,11 @@ pub fn app(
         .app_data(web::errors::query_config())
         .app_data(web::errors::form_config())
         .app_data(web::errors::json_config())
+        .app_data(aweb::PayloadConfig::new(web::errors::FORM_LIMIT))
         .configure(web::routes)
         .default_service(aweb::to(web::errors::not_found))
+        .wrap(from_fn(web::auth::check_csrf))
+        .wrap(from_fn(web::auth::authenticate))
         .wrap(web::errors::pages())
         .wrap(
             DefaultHeaders::new()
@@ -79,22 +84,32 @@ async fn answer_head(
     Ok(res.map_into_boxed_body())
 }
 
-/// One log line per request: method, route path, status and time taken. Query strings are left
-/// out: they may carry search terms about people.
+/// The id of one request: in its log line, its audit events and the `X-Request-Id` header.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// Gives each request an id and writes one log line per request: method, route path, status and
+/// time taken. Query strings are left out: they may carry search terms about people.
 async fn log_request(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    use actix_web::HttpMessage;
     let started = Instant::now();
+    let request_id = uuid::Uuid::now_v7().simple().to_string();
+    req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().clone();
     let path = req.path().to_owned();
-    let res = next.call(req).await?;
+    let mut res = next.call(req).await?;
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(actix_web::http::header::HeaderName::from_static("x-request-id"), value);
+    }
     let status = res.status().as_u16();
     let micros = started.elapsed().as_micros() as u64;
     if status >= 500 {
-        tracing::warn!(%method, %path, status, micros, "request");
+        tracing::warn!(%method, %path, status, micros, request_id, "request");
     } else {
-        tracing::debug!(%method, %path, status, micros, "request");
+        tracing::debug!(%method, %path, status, micros, request_id, "request");
     }
     Ok(res)
 }

@@ -4,13 +4,19 @@
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use custodian::commands::actor::Actor;
+use custodian::commands::user::{self, PasswordSource};
 use custodian::commands::{self, audit, crawl, demo, lineage, migrate, seed, serve, source};
 use custodian::config::Config;
+use custodian::governance::access::{Permission, Role};
 use custodian::targets::SourceKind;
 
 #[derive(Parser)]
 #[command(name = "custodian", version, about = "A governance and lineage catalog", long_about = None)]
 struct Cli {
+    /// Act as this user (commands that change something check the user's role and record them).
+    #[arg(long = "as", global = true, env = "CUSTODIAN_ACTOR", value_name = "USER")]
+    actor: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -35,6 +41,9 @@ enum Command {
     /// Register and list sources.
     #[command(subcommand)]
     Source(SourceCommand),
+    /// Manage users (the first user of an empty catalog needs no --as and must be an admin).
+    #[command(subcommand)]
+    User(UserCommand),
     /// Crawl a source's schema into the catalog.
     Crawl {
         /// The source's name.
@@ -95,6 +104,40 @@ fn parse_kind(s: &str) -> Result<SourceKind, String> {
 }
 
 #[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; the password comes from --password-env or a prompt.
+    Add {
+        name: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from this environment variable instead of prompting.
+        #[arg(long)]
+        password_env: Option<String>,
+    },
+    /// List users.
+    List,
+    /// Disable a user and end their sessions.
+    Disable { name: String },
+    /// Enable a disabled user.
+    Enable { name: String },
+    /// Set a new password and end the user's sessions.
+    ResetPassword {
+        name: String,
+        #[arg(long)]
+        password_env: Option<String>,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        format!("{s:?} is not a role ({})", names.join(", "))
+    })
+}
+
+#[derive(Subcommand)]
 enum DevCommand {
     /// Fill the catalog with a synthetic data dictionary (for benchmarks).
     Seed {
@@ -130,7 +173,7 @@ fn main() -> ExitCode {
         // Lineage reads SQL and prints JSON; it needs no catalog.
         Command::Lineage(args) => lineage::run(args),
         Command::Audit(command) => audit::run(command, &config),
-        command => run(command, config).map(|()| ExitCode::SUCCESS),
+        command => run(command, cli.actor.as_deref(), config).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
@@ -141,7 +184,11 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
+fn password_source(env: Option<String>) -> PasswordSource {
+    env.map_or(PasswordSource::Prompt, PasswordSource::Env)
+}
+
+fn run(command: Command, actor: Option<&str>, mut config: Config) -> anyhow::Result<()> {
     match command {
         Command::Lineage(args) => lineage::run(args).map(drop),
         Command::Audit(command) => audit::run(command, &config).map(drop),
@@ -164,8 +211,10 @@ fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
         }
         Command::Source(SourceCommand::Add(a)) => {
             let db = commands::open_catalog(&config)?;
+            let actor = Actor::require(&db, actor, Permission::EditCatalog)?;
             source::add(
                 &db,
+                &actor,
                 &source::AddArgs {
                     name: a.name,
                     url: a.url,
@@ -180,7 +229,22 @@ fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
         Command::Source(SourceCommand::List) => source::list(&commands::open_catalog(&config)?),
         Command::Crawl { name } => {
             let db = commands::open_catalog(&config)?;
-            crawl::run(&db, &name, "cli", true).map(|_| ())
+            let actor = Actor::require(&db, actor, Permission::EditCatalog)?;
+            crawl::run(&db, &name, &actor, true).map(|_| ())
+        }
+        Command::User(command) => {
+            let db = commands::open_catalog(&config)?;
+            match command {
+                UserCommand::Add { name, role, display_name, password_env } => {
+                    user::add(&db, actor, &name, role, display_name, &password_source(password_env))
+                }
+                UserCommand::List => user::list(&db),
+                UserCommand::Disable { name } => user::set_disabled(&db, actor, &name, true),
+                UserCommand::Enable { name } => user::set_disabled(&db, actor, &name, false),
+                UserCommand::ResetPassword { name, password_env } => {
+                    user::reset_password(&db, actor, &name, &password_source(password_env))
+                }
+            }
         }
         Command::Demo { dir, bind, no_serve } => {
             if let Some(bind) = bind {

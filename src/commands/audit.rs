@@ -329,6 +329,18 @@ pub fn checkpoint(conn: &mut AnyConnection, key_file: &Path, out: &Path) -> anyh
     }
     let cp = Checkpoint::sign(&head, now(), &key);
     write_atomically(out, cp.to_json().as_bytes())?;
+    // The log records that a checkpoint was taken (the audit page shows the latest one).
+    dialect::write_transaction(conn, |conn| {
+        audit::append(
+            conn,
+            &audit::AuditActor::system().event("audit.checkpoint", "audit_log").after(serde_json::json!({
+                "seq": cp.seq,
+                "head_hash": cp.head_hash,
+                "public_key": cp.public_key.to_string(),
+            })),
+            now(),
+        )
+    })?;
     println!(
         "Wrote a checkpoint of event {} ({}) signed by key {} to {}.",
         cp.seq,

@@ -5,9 +5,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::db::Db;
+use super::actor::Actor;
 use crate::db::catalog::{self, CrawlChanges};
 use crate::db::now;
+use crate::db::{Db, dialect};
 use crate::jobs::ProgressSink;
 use crate::jobs::crawl as job;
 
@@ -33,12 +34,14 @@ impl ProgressSink for Bar {
 }
 
 /// Crawls the named source now; returns what changed.
-pub fn run(db: &Db, name: &str, triggered_by: &str, show_progress: bool) -> anyhow::Result<CrawlChanges> {
+pub fn run(db: &Db, name: &str, actor: &Actor, show_progress: bool) -> anyhow::Result<CrawlChanges> {
     let (source, run) = {
         let mut conn = db.writer()?;
         let source = catalog::find_source_by_name(&mut conn, name)?
             .with_context(|| format!("there is no source named {name:?} (see: custodian source list)"))?;
-        let (run, new) = job::enqueue(&mut conn, &source, triggered_by)?;
+        let (run, new) = dialect::write_transaction(&mut conn, |conn| {
+            crate::catalog::request_crawl(conn, &actor.audit(), source.id, now())
+        })?;
         if !new && run.status != "queued" {
             bail!("a crawl of {name} is already running (run #{})", run.id);
         }

@@ -5,9 +5,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
+use super::actor::Actor;
+use crate::accounts;
 use crate::config::Config;
+use crate::db::accounts as accounts_repo;
+use crate::db::audit::{self, AuditActor};
 use crate::db::{Db, catalog, dialect, now};
-use crate::demo::{ShopOptions, create_shop_database};
+use crate::demo::{DEMO_ACCOUNTS, ShopOptions, create_shop_database};
+use crate::governance::access::Role;
 use crate::targets::ConnectionRef;
 
 /// The demo source's name.
@@ -81,6 +86,7 @@ pub fn prepare(config: &Config, dir: &Path, show_progress: bool) -> anyhow::Resu
         None => {
             super::source::add(
                 &db,
+                &Actor::system(),
                 &super::source::AddArgs {
                     name: SOURCE.into(),
                     url: Some(shop_ref),
@@ -92,8 +98,9 @@ pub fn prepare(config: &Config, dir: &Path, show_progress: bool) -> anyhow::Resu
             )?;
         }
     }
-    super::crawl::run(&db, SOURCE, "demo", show_progress)?;
+    super::crawl::run(&db, SOURCE, &Actor::system(), show_progress)?;
     document(&db)?;
+    create_demo_accounts(&db, show_progress)?;
     Ok(db)
 }
 
@@ -108,12 +115,50 @@ fn document(db: &Db) -> anyhow::Result<()> {
                 && d.description.is_none()
                 && d.owner.is_none()
             {
-                catalog::update_dataset_details(conn, d.id, Some(description), Some(owner), now())?;
+                crate::catalog::edit_dataset(conn, &AuditActor::system(), d.id, Some(description), Some(owner), now())?;
             }
         }
-        Ok::<_, diesel::result::Error>(())
+        Ok::<_, crate::catalog::ActionError>(())
     })?;
     Ok(())
+}
+
+/// One account per role (see [`DEMO_ACCOUNTS`]), created once.
+fn create_demo_accounts(db: &Db, show_progress: bool) -> anyhow::Result<()> {
+    let mut conn = db.writer()?;
+    let mut created = 0;
+    for account in DEMO_ACCOUNTS {
+        let role = Role::parse(account.role).context("a demo account has an unknown role")?;
+        let exists = accounts_repo::find_user_by_name(&mut conn, account.username)?.is_some();
+        if !exists {
+            let display = format!("{} (demo {})", capitalise(account.username), role.label().to_lowercase());
+            dialect::write_transaction(&mut conn, |conn| {
+                let now = now();
+                let user = accounts::create_user(conn, account.username, Some(display), role, account.password, now)?;
+                audit::append(
+                    conn,
+                    &AuditActor::system()
+                        .event("user.create", "user")
+                        .entity_id(user.id)
+                        .after(serde_json::json!({ "username": user.username, "role": user.role }))
+                        .reason("a demo account"),
+                    now,
+                )?;
+                Ok::<_, accounts::AccountError>(())
+            })
+            .map_err(|e| anyhow::anyhow!("creating the demo account {}: {e}", account.username))?;
+            created += 1;
+        }
+    }
+    if show_progress && created > 0 {
+        println!("Created {created} demo accounts (listed on the sign-in page).");
+    }
+    Ok(())
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 /// Prepares the demo and serves it.

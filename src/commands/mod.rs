@@ -2,6 +2,7 @@
 //! arguments and calls these. Commands print results for people on stdout and fail with a
 //! message that says what to do.
 
+pub mod actor;
 pub mod audit;
 pub mod crawl;
 pub mod demo;
@@ -10,6 +11,7 @@ pub mod migrate;
 pub mod seed;
 pub mod serve;
 pub mod source;
+pub mod user;
 
 use anyhow::Context;
 

@@ -82,8 +82,13 @@ pub fn run(db: &Db, args: &SeedArgs) -> anyhow::Result<()> {
             kind: SourceKind::Postgres,
             connection: ConnectionRef::Env(format!("SYNTHETIC_{}_URL", s + 1)),
         };
-        let (_, source_id) =
-            super::source::store(db, &registration, Some("Synthetic catalog for benchmarks".into()), None)?;
+        let (_, source_id) = super::source::store(
+            db,
+            &super::actor::Actor::system(),
+            &registration,
+            Some("Synthetic catalog for benchmarks".into()),
+            None,
+        )?;
         let count = per_source.min(args.datasets - made);
         let snapshot = synthetic_snapshot(s, made, count, args.columns_per_dataset);
         made += count;

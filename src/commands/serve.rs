@@ -20,7 +20,19 @@ pub fn state(config: Config, db: Db) -> anyhow::Result<web::Data<AppState>> {
     } else {
         jobs::detached_queue()
     };
-    Ok(web::Data::new(AppState { config: Arc::new(config), db, jobs, progress }))
+    let key_material = match &config.session_key {
+        Some(key) => key.clone(),
+        None => {
+            tracing::warn!(
+                "CUSTODIAN_SESSION_KEY is not set: sessions are signed with a random key and end when this process stops"
+            );
+            let mut key = vec![0u8; 64];
+            getrandom::fill(&mut key).context("no randomness for the session key")?;
+            key
+        }
+    };
+    let cookie_key = actix_web::cookie::Key::derive_from(&key_material);
+    Ok(web::Data::new(AppState { config: Arc::new(config), db, jobs, progress, cookie_key }))
 }
 
 /// An HTTP server for `state` on an already bound listener (tests bind port 0).

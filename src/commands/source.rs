@@ -2,7 +2,7 @@
 
 use anyhow::bail;
 
-use crate::db::models::NewSource;
+use super::actor::Actor;
 use crate::db::now;
 use crate::db::{Db, catalog, dialect};
 use crate::targets::registration::{self, Registration};
@@ -18,7 +18,7 @@ pub struct AddArgs {
 }
 
 /// Registers a source; fails when the name is taken or the input is invalid.
-pub fn add(db: &Db, args: &AddArgs) -> anyhow::Result<i64> {
+pub fn add(db: &Db, actor: &Actor, args: &AddArgs) -> anyhow::Result<i64> {
     let registration = match registration::validate(&args.name, args.url.as_deref(), args.url_env.as_deref(), args.kind)
     {
         Ok(r) => r,
@@ -27,7 +27,7 @@ pub fn add(db: &Db, args: &AddArgs) -> anyhow::Result<i64> {
             bail!("the source was not added:\n{}", lines.join("\n"));
         }
     };
-    let source = store(db, &registration, args.description.clone(), args.owner.clone())?;
+    let source = store(db, actor, &registration, args.description.clone(), args.owner.clone())?;
     println!(
         "Added source {} ({}, {}) as #{}. Crawl it with: custodian crawl {}",
         source.0,
@@ -51,36 +51,17 @@ fn flag(field: &str) -> &str {
 /// Stores a validated registration; returns (name, id).
 pub fn store(
     db: &Db,
+    actor: &Actor,
     r: &Registration,
     description: Option<String>,
     owner: Option<String>,
 ) -> anyhow::Result<(String, i64)> {
     let mut conn = db.writer()?;
-    let result = dialect::write_transaction(&mut conn, |conn| {
-        if catalog::find_source_by_name(conn, &r.name)?.is_some() {
-            return Ok(None);
-        }
-        let now = now();
-        let source = catalog::insert_source(
-            conn,
-            &NewSource {
-                name: r.name.clone(),
-                kind: r.kind.as_str().to_owned(),
-                connection_kind: r.connection.kind().to_owned(),
-                connection_ref: r.connection.reference().to_owned(),
-                default_schema: r.kind.default_schema().to_owned(),
-                description,
-                owner,
-                created_at: now,
-                updated_at: now,
-            },
-        )?;
-        Ok::<_, diesel::result::Error>(Some(source))
+    let by = actor.audit();
+    let source = dialect::write_transaction(&mut conn, |conn| {
+        crate::catalog::register_source(conn, &by, r, description, owner, now())
     })?;
-    match result {
-        Some(source) => Ok((source.name, source.id)),
-        None => bail!("a source named {:?} exists already", r.name),
-    }
+    Ok((source.name, source.id))
 }
 
 pub fn list(db: &Db) -> anyhow::Result<()> {

@@ -30,6 +30,34 @@ pub const STREAM_BATCH: i64 = 10_000;
 /// Rows per multi-row INSERT in [`append_all`] (13 values a row, well under both backends' limits).
 const INSERT_CHUNK: usize = 1_000;
 
+/// Who acts, for the events of one request or command: a username (or `token:NAME`, or
+/// `system`), their role, and the request's id.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditActor {
+    pub actor: String,
+    pub role: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl AuditActor {
+    /// Custodian itself (the worker, the demo set-up).
+    pub fn system() -> Self {
+        Self { actor: chain::actors::SYSTEM.to_owned(), role: None, request_id: None }
+    }
+
+    /// An event of this actor's.
+    pub fn event(&self, action: &str, entity_type: &str) -> NewAuditEvent {
+        NewAuditEvent {
+            actor: self.actor.clone(),
+            actor_role: self.role.clone(),
+            action: action.to_owned(),
+            entity_type: entity_type.to_owned(),
+            request_id: self.request_id.clone(),
+            ..NewAuditEvent::default()
+        }
+    }
+}
+
 /// An event to append. `actor` is a username, [`chain::actors::SYSTEM`] or
 /// [`chain::actors::ANONYMOUS`]; `action` is dotted and lower-case (`dataset.update`,
 /// `login.failure`, `crawl.finish`). Identifiers only: see the module documentation.

@@ -3,6 +3,7 @@
 //! a connection (`&mut AnyConnection`) and never a pool, so callers compose them in one
 //! transaction. Nothing here knows about HTTP.
 
+pub mod accounts;
 pub mod audit;
 pub mod catalog;
 pub mod dialect;
@@ -227,6 +228,12 @@ impl Db {
     /// A connection for reading.
     pub fn reader(&self) -> Result<DbConn, r2d2::PoolError> {
         self.reader.get()
+    }
+
+    /// A reader connection for a query small enough to run on the calling thread: SQLite only
+    /// (a local file, microseconds) and only when one is idle; `None` means use a blocking task.
+    pub fn quick_reader(&self) -> Option<DbConn> {
+        if self.backend == Backend::Sqlite { self.reader.try_get() } else { None }
     }
 
     /// The connection for writing (on SQLite, the only one).

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{crawl_runs, dataset_columns, datasets, foreign_keys, sources};
+use super::schema::{api_tokens, crawl_runs, dataset_columns, datasets, foreign_keys, sessions, sources, users};
 
 /// Row status shared by datasets, columns and foreign keys: crawls never delete, they mark.
 pub const ACTIVE: &str = "active";
@@ -199,4 +199,81 @@ pub struct NewForeignKey {
     pub status: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: Option<String>,
+    pub role: String,
+    pub password_hash: String,
+    pub disabled: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub password_changed_at: NaiveDateTime,
+    pub last_login_at: Option<NaiveDateTime>,
+}
+
+#[derive(Insertable, Clone, Debug)]
+#[diesel(table_name = users)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: Option<String>,
+    pub role: String,
+    pub password_hash: String,
+    pub disabled: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub password_changed_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = sessions)]
+pub struct Session {
+    pub id: i64,
+    pub token_hash: String,
+    pub user_id: i64,
+    pub csrf_token: String,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Insertable, Clone, Debug)]
+#[diesel(table_name = sessions)]
+pub struct NewSession {
+    pub token_hash: String,
+    pub user_id: i64,
+    pub csrf_token: String,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = api_tokens)]
+pub struct ApiToken {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+    pub token_hash: String,
+    pub prefix: String,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Insertable, Clone, Debug)]
+#[diesel(table_name = api_tokens)]
+pub struct NewApiToken {
+    pub name: String,
+    pub role: String,
+    pub token_hash: String,
+    pub prefix: String,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
 }

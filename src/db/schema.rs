@@ -93,11 +93,61 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        display_name -> Nullable<Text>,
+        role -> Text,
+        password_hash -> Text,
+        disabled -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        password_changed_at -> Timestamp,
+        last_login_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        user_id -> BigInt,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        username -> Text,
+        address -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        name -> Text,
+        role -> Text,
+        token_hash -> Text,
+        prefix -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(crawl_runs -> sources (source_id));
+diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(datasets -> sources (source_id));
 diesel::joinable!(dataset_columns -> datasets (dataset_id));
-
-diesel::allow_tables_to_appear_in_same_query!(sources, crawl_runs, datasets, dataset_columns, foreign_keys);
 
 diesel::table! {
     /// The audit log: append-only, hash-chained (see `governance::audit`).
@@ -126,3 +176,17 @@ diesel::table! {
         hash -> Text,
     }
 }
+
+diesel::allow_tables_to_appear_in_same_query!(
+    sources,
+    crawl_runs,
+    datasets,
+    dataset_columns,
+    foreign_keys,
+    users,
+    sessions,
+    login_failures,
+    api_tokens,
+    audit_events,
+    audit_head,
+);

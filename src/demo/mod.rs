@@ -12,6 +12,22 @@ use std::path::PathBuf;
 
 pub use shop::{SHOP_TABLES, SHOP_VIEWS, create_shop_database};
 
+/// A demo account, one per role, listed on the sign-in page in demo mode only.
+pub struct DemoAccount {
+    pub username: &'static str,
+    pub password: &'static str,
+    pub role: &'static str,
+}
+
+/// The accounts `custodian demo` creates (their passwords are public: they are for the demo).
+pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
+    DemoAccount { username: "vera", password: "vera-demo-viewer", role: "viewer" },
+    DemoAccount { username: "sam", password: "sam-demo-steward", role: "steward" },
+    DemoAccount { username: "chloe", password: "chloe-demo-compliance", role: "compliance" },
+    DemoAccount { username: "piet", password: "piet-demo-privacy", role: "privacy_desk" },
+    DemoAccount { username: "ada", password: "ada-demo-admin", role: "admin" },
+];
+
 /// What to generate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShopOptions {

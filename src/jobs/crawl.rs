@@ -5,6 +5,9 @@ use chrono::{NaiveDateTime, TimeDelta};
 
 use super::{BoardSink, ProgressBoard, ProgressSink};
 use crate::db::models::{CrawlRun, Source};
+use serde_json::json;
+
+use crate::db::audit::{self, AuditActor};
 use crate::db::{AnyConnection, Db, catalog, dialect, now};
 use crate::targets::{ConnectionRef, ResolvedTarget, SourceKind, TargetError};
 
@@ -71,10 +74,8 @@ pub fn run_next(db: &Db, board: &ProgressBoard) -> Result<bool, CrawlError> {
 /// Runs a claimed crawl to its end and records the outcome on the run.
 pub fn execute(db: &Db, run: &CrawlRun, progress: &mut dyn ProgressSink) -> Result<catalog::CrawlChanges, CrawlError> {
     let outcome = crawl_source(db, run, progress);
-    let mut conn = db.writer()?;
     match &outcome {
         Ok(changes) => {
-            catalog::finish_crawl_run(&mut conn, run.id, Ok(changes), now())?;
             tracing::info!(
                 run = run.id,
                 source = run.source_id,
@@ -85,7 +86,20 @@ pub fn execute(db: &Db, run: &CrawlRun, progress: &mut dyn ProgressSink) -> Resu
             );
         }
         Err(e) => {
-            catalog::finish_crawl_run(&mut conn, run.id, Err(&e.to_string()), now())?;
+            let message = e.to_string();
+            let mut conn = db.writer()?;
+            dialect::write_transaction(&mut conn, |conn| {
+                let now = now();
+                catalog::finish_crawl_run(conn, run.id, Err(&message), now)?;
+                audit::append(
+                    conn,
+                    &AuditActor::system()
+                        .event("crawl.fail", "source")
+                        .entity_id(run.source_id)
+                        .after(json!({ "crawl_run": run.id, "requested_by": run.triggered_by, "error": message })),
+                    now,
+                )
+            })?;
         }
     }
     outcome
@@ -103,8 +117,30 @@ fn crawl_source(db: &Db, run: &CrawlRun, progress: &mut dyn ProgressSink) -> Res
     progress.stage("saving to the catalog");
     progress.advance(0, snapshot.datasets.len() as u64);
     let mut conn = db.writer()?;
+    // The catalog's changes, the run's outcome and the audit event commit together.
     let changes = dialect::write_transaction(&mut conn, |conn| {
-        catalog::apply_snapshot(conn, source.id, &snapshot, now(), &mut |done, total| progress.advance(done, total))
+        let now = now();
+        let changes =
+            catalog::apply_snapshot(conn, source.id, &snapshot, now, &mut |done, total| progress.advance(done, total))?;
+        catalog::finish_crawl_run(conn, run.id, Ok(&changes), now)?;
+        audit::append(
+            conn,
+            &AuditActor::system().event("crawl.finish", "source").entity_id(source.id).after(json!({
+                "crawl_run": run.id,
+                "requested_by": run.triggered_by,
+                "datasets": changes.datasets_seen,
+                "datasets_added": changes.datasets_added,
+                "datasets_changed": changes.datasets_changed,
+                "datasets_removed": changes.datasets_removed,
+                "columns_added": changes.columns_added,
+                "columns_changed": changes.columns_changed,
+                "columns_removed": changes.columns_removed,
+                "foreign_keys_added": changes.foreign_keys_added,
+                "foreign_keys_removed": changes.foreign_keys_removed,
+            })),
+            now,
+        )?;
+        Ok::<_, diesel::result::Error>(changes)
     })?;
     dialect::refresh_statistics(&mut conn, changes.rows_changed())?;
     Ok(changes)

@@ -4,13 +4,14 @@
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 
+use super::auth::{Authorized, CurrentUser, EditCatalog};
 use super::datasets::{self, ListQuery, load_detail};
 use super::search::Params;
 use super::view::Pager;
-use super::{AppState, read, sources};
+use super::{AppState, read, sources, write};
 use crate::db::catalog;
 use crate::db::models::{ColumnSummary, Dataset, Source};
-use crate::db::search;
+use crate::db::{now, search};
 use crate::error::AppError;
 
 /// Most items one page of a list may ask for.
@@ -22,6 +23,8 @@ pub fn scope() -> actix_web::Scope {
         .route("/sources/{id}", web::get().to(get_source))
         .route("/datasets", web::get().to(list_datasets))
         .route("/datasets/{id}", web::get().to(get_dataset))
+        .route("/datasets/{id}", web::patch().to(update_dataset))
+        .route("/sources/{id}/crawls", web::post().to(crawl_source))
         .route("/search", web::get().to(search_catalog))
 }
 
@@ -275,5 +278,93 @@ async fn search_catalog(state: web::Data<AppState>, params: web::Query<Params>) 
         columns_total_is_lower_bound: result.columns_capped,
         page,
         per_page,
+    }))
+}
+
+/// Writes on the API take a bearer token: a browser session cannot be used for them, so no other
+/// site can make a signed-in browser write through the API.
+fn require_token(user: &CurrentUser) -> Result<(), AppError> {
+    if user.token_id.is_none() {
+        return Err(AppError::Unauthenticated(
+            "API writes need an API token: send it as `Authorization: Bearer …`.".into(),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatasetPatch {
+    /// `null` clears it; absent leaves it.
+    #[serde(default, deserialize_with = "some")]
+    description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "some")]
+    owner: Option<Option<String>>,
+}
+
+/// Distinguishes an absent field (None) from an explicit `null` (Some(None)).
+fn some<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    serde::Deserialize::deserialize(d).map(Some)
+}
+
+fn clean(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, AppError> {
+    let value = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+        return Err(AppError::Unprocessable(format!("{field}: at most {max} characters.")));
+    }
+    Ok(value)
+}
+
+async fn update_dataset(
+    state: web::Data<AppState>,
+    auth: Authorized<EditCatalog>,
+    id: web::Path<i64>,
+    body: web::Json<DatasetPatch>,
+) -> Result<HttpResponse, AppError> {
+    require_token(&auth.user)?;
+    let id = id.into_inner();
+    let patch = body.into_inner();
+    let description = patch.description.map(|d| clean("description", d, sources::DESCRIPTION_MAX)).transpose()?;
+    let owner = patch.owner.map(|o| clean("owner", o, sources::OWNER_MAX)).transpose()?;
+    let by = auth.user.audit();
+    let dataset = write(&state, move |conn| {
+        let (dataset, source) =
+            catalog::find_dataset(conn, id)?.ok_or_else(|| AppError::not_found(format!("Dataset {id}")))?;
+        let description = description.unwrap_or(dataset.description.clone());
+        let owner = owner.unwrap_or(dataset.owner.clone());
+        let dataset = crate::catalog::edit_dataset(conn, &by, id, description.as_deref(), owner.as_deref(), now())?;
+        Ok((dataset, source))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(dataset_json(dataset.0, dataset.1.name)))
+}
+
+#[derive(Serialize)]
+struct CrawlJson {
+    id: i64,
+    source_id: i64,
+    status: String,
+    queued_at: String,
+    /// False when a crawl of the source was already queued or running (this is that one).
+    created: bool,
+}
+
+async fn crawl_source(
+    state: web::Data<AppState>,
+    auth: Authorized<EditCatalog>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    require_token(&auth.user)?;
+    let id = id.into_inner();
+    let by = auth.user.audit();
+    let (run, created) = write(&state, move |conn| Ok(crate::catalog::request_crawl(conn, &by, id, now())?)).await?;
+    state.jobs.notify();
+    let status = if created { actix_web::http::StatusCode::ACCEPTED } else { actix_web::http::StatusCode::OK };
+    Ok(HttpResponse::build(status).json(CrawlJson {
+        id: run.id,
+        source_id: run.source_id,
+        status: run.status,
+        queued_at: ts(&run.queued_at),
+        created,
     }))
 }

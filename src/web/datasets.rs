@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::auth::{Authorized, CurrentUser, EditCatalog};
 use super::forms::{self, FieldErrors};
 use super::sources::{DESCRIPTION_MAX, OWNER_MAX};
 use super::view::{self, Pager};
@@ -121,7 +122,11 @@ fn row_estimate(d: &Dataset) -> String {
     d.row_estimate.map_or_else(|| "—".to_owned(), view::count)
 }
 
-pub async fn list(state: web::Data<AppState>, query: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let filter = query.filter()?;
     let page = query.page.unwrap_or(1);
@@ -165,7 +170,7 @@ pub async fn list(state: web::Data<AppState>, query: web::Query<ListQuery>) -> R
         .collect();
     let filtered = filter.source_id.is_some() || filter.schema.is_some() || filter.kind.is_some();
     render(&ListPage {
-        layout: Layout::new(&state, "Datasets", Section::Catalog),
+        layout: Layout::new(&state, &user, "Datasets", Section::Catalog),
         pager: Pager::new("/datasets", &query.encoded_without_page(), page, PER_PAGE, total, false),
         rows,
         sources,
@@ -219,6 +224,8 @@ pub struct ShowPage {
     pub created: String,
     pub updated: String,
     pub last_crawled: Option<String>,
+    /// Changes people made, newest first (from the audit log).
+    pub history: Vec<super::audit::EventRow>,
 }
 
 fn key_line(link: &ForeignKeyLink, outgoing: bool) -> KeyLine {
@@ -251,9 +258,10 @@ pub fn load_detail(conn: &mut crate::db::AnyConnection, id: i64) -> Result<Datas
     Ok(DatasetDetail { dataset, source, columns, outgoing, incoming })
 }
 
-pub async fn show(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+pub async fn show(state: web::Data<AppState>, user: CurrentUser, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let detail = read(&state, move |conn| load_detail(conn, id)).await?;
+    let (detail, history) =
+        read(&state, move |conn| Ok((load_detail(conn, id)?, super::audit::dataset_history(conn, id, 15)?))).await?;
     let DatasetDetail { dataset, source, columns, outgoing, incoming } = detail;
     let column_rows: Vec<ColumnRow> = columns
         .into_iter()
@@ -287,7 +295,7 @@ pub async fn show(state: web::Data<AppState>, id: web::Path<i64>) -> Result<Http
     let primary_key = column_rows.iter().filter(|c| c.primary_key && !c.removed).map(|c| c.name.clone()).collect();
     let active_columns = column_rows.iter().filter(|c| !c.removed).count();
     render(&ShowPage {
-        layout: Layout::new(&state, format!("{}.{}", dataset.schema_name, dataset.name), Section::Catalog),
+        layout: Layout::new(&state, &user, format!("{}.{}", dataset.schema_name, dataset.name), Section::Catalog),
         kind: kind_label(&dataset.kind),
         rows: row_estimate(&dataset),
         description: view::present(&dataset.description).map(str::to_owned),
@@ -302,6 +310,7 @@ pub async fn show(state: web::Data<AppState>, id: web::Path<i64>) -> Result<Http
         created: view::time(&dataset.created_at),
         updated: view::time(&dataset.updated_at),
         last_crawled: dataset.last_crawled_at.as_ref().map(view::time),
+        history,
         dataset,
         source,
     })
@@ -331,10 +340,15 @@ async fn find(state: &AppState, id: i64) -> Result<(Dataset, Source), AppError> 
     .await
 }
 
-pub async fn edit_form(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+pub async fn edit_form(
+    state: web::Data<AppState>,
+    auth: Authorized<EditCatalog>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let user = auth.user;
     let (dataset, source) = find(&state, id.into_inner()).await?;
     render(&EditPage {
-        layout: Layout::new(&state, format!("Edit {}.{}", dataset.schema_name, dataset.name), Section::Catalog),
+        layout: Layout::new(&state, &user, format!("Edit {}.{}", dataset.schema_name, dataset.name), Section::Catalog),
         description: dataset.description.clone().unwrap_or_default(),
         owner: dataset.owner.clone().unwrap_or_default(),
         dataset,
@@ -345,9 +359,11 @@ pub async fn edit_form(state: web::Data<AppState>, id: web::Path<i64>) -> Result
 
 pub async fn update(
     state: web::Data<AppState>,
+    auth: Authorized<EditCatalog>,
     id: web::Path<i64>,
     form: web::Form<DetailsForm>,
 ) -> Result<HttpResponse, AppError> {
+    let user = auth.user;
     let id = id.into_inner();
     let (dataset, source) = find(&state, id).await?;
     let mut errors = FieldErrors::default();
@@ -357,7 +373,12 @@ pub async fn update(
         return render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &EditPage {
-                layout: Layout::new(&state, format!("Edit {}.{}", dataset.schema_name, dataset.name), Section::Catalog),
+                layout: Layout::new(
+                    &state,
+                    &user,
+                    format!("Edit {}.{}", dataset.schema_name, dataset.name),
+                    Section::Catalog,
+                ),
                 description: form.description.clone().unwrap_or_default(),
                 owner: form.owner.clone().unwrap_or_default(),
                 dataset,
@@ -366,8 +387,9 @@ pub async fn update(
             },
         );
     }
+    let by = user.audit();
     write(&state, move |conn| {
-        catalog::update_dataset_details(conn, id, description.as_deref(), owner.as_deref(), crate::db::now())?;
+        crate::catalog::edit_dataset(conn, &by, id, description.as_deref(), owner.as_deref(), crate::db::now())?;
         Ok(())
     })
     .await?;
@@ -402,12 +424,14 @@ async fn find_column(state: &AppState, id: i64, column_id: i64) -> Result<(Datas
 
 pub async fn column_edit_form(
     state: web::Data<AppState>,
+    auth: Authorized<EditCatalog>,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, AppError> {
+    let user = auth.user;
     let (id, column_id) = path.into_inner();
     let (dataset, column) = find_column(&state, id, column_id).await?;
     render(&ColumnEditPage {
-        layout: Layout::new(&state, format!("Edit column {}", column.name), Section::Catalog),
+        layout: Layout::new(&state, &user, format!("Edit column {}", column.name), Section::Catalog),
         description: column.description.clone().unwrap_or_default(),
         dataset,
         column,
@@ -417,9 +441,11 @@ pub async fn column_edit_form(
 
 pub async fn column_update(
     state: web::Data<AppState>,
+    auth: Authorized<EditCatalog>,
     path: web::Path<(i64, i64)>,
     form: web::Form<ColumnForm>,
 ) -> Result<HttpResponse, AppError> {
+    let user = auth.user;
     let (id, column_id) = path.into_inner();
     let (dataset, column) = find_column(&state, id, column_id).await?;
     let mut errors = FieldErrors::default();
@@ -428,7 +454,7 @@ pub async fn column_update(
         return render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &ColumnEditPage {
-                layout: Layout::new(&state, format!("Edit column {}", column.name), Section::Catalog),
+                layout: Layout::new(&state, &user, format!("Edit column {}", column.name), Section::Catalog),
                 description: form.description.clone().unwrap_or_default(),
                 dataset,
                 column,
@@ -436,9 +462,9 @@ pub async fn column_update(
             },
         );
     }
+    let by = user.audit();
     write(&state, move |conn| {
-        catalog::update_column_description(conn, column_id, description.as_deref(), crate::db::now())?;
-        Ok(())
+        Ok(crate::catalog::edit_column(conn, &by, id, column_id, description.as_deref(), crate::db::now())?)
     })
     .await?;
     Ok(see_other(&format!("/datasets/{id}#column-{column_id}")))

@@ -6,9 +6,10 @@ use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use super::auth::CurrentUser;
 use super::{AppState, Layout, Section};
 use crate::error::AppError;
 
@@ -63,16 +64,11 @@ fn html_body(req: &HttpRequest, status: u16, message: String) -> String {
         s if s >= 500 => "Something went wrong",
         _ => "Error",
     };
-    let layout = match req.app_data::<web::Data<AppState>>() {
-        Some(state) => Layout::new(state, heading, Section::None),
-        None => Layout {
-            title: heading.to_owned(),
-            section: Section::None,
-            query: String::new(),
-            assets: super::assets::prefix(),
-            demo: false,
-            refresh: None,
-        },
+    let state = req.app_data::<web::Data<AppState>>();
+    let user = req.extensions().get::<CurrentUser>().cloned();
+    let layout = match (state, user) {
+        (Some(state), Some(user)) => Layout::new(state, &user, heading, Section::None),
+        (state, _) => Layout::anonymous(state.is_some_and(|s| s.config.demo), heading, String::new()),
     };
     let page = ErrorPage { layout, status, heading, message };
     page.render().unwrap_or_else(|_| format!("{status} {heading}"))

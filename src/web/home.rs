@@ -4,6 +4,7 @@
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
+use super::auth::CurrentUser;
 use super::view;
 use super::{AppState, Layout, Section, read, render};
 use crate::db::catalog::{self, CatalogCounts};
@@ -39,7 +40,7 @@ pub struct HomePage {
     pub changed: Vec<ChangedLine>,
 }
 
-pub async fn show(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn show(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
     let (counts, runs, changed) = read(&state, |conn| {
         Ok((
             catalog::catalog_counts(conn)?,
@@ -74,7 +75,7 @@ pub async fn show(state: web::Data<AppState>) -> Result<HttpResponse, AppError> 
         })
         .collect();
     render(&HomePage {
-        layout: Layout::new(&state, "Home", Section::Home),
+        layout: Layout::new(&state, &user, "Home", Section::Home),
         sources: view::count(counts.sources),
         datasets: view::count(counts.datasets),
         columns: view::count(counts.columns),

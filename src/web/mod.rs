@@ -2,12 +2,16 @@
 //! shared state, database helpers that run repository calls off the async threads, the layout
 //! every page shares, and the error pages.
 
+pub mod admin;
 pub mod api;
 pub mod assets;
+pub mod audit;
+pub mod auth;
 pub mod datasets;
 pub mod errors;
 pub mod forms;
 pub mod home;
+pub mod login;
 pub mod search;
 pub mod sources;
 pub mod view;
@@ -20,6 +24,7 @@ use askama::Template;
 use crate::config::Config;
 use crate::db::{AnyConnection, Db, dialect};
 use crate::error::AppError;
+use crate::governance::access::Permission;
 use crate::jobs::{JobQueue, ProgressBoard};
 
 /// What every handler can reach.
@@ -28,6 +33,8 @@ pub struct AppState {
     pub db: Db,
     pub jobs: JobQueue,
     pub progress: ProgressBoard,
+    /// Signs session cookies.
+    pub cookie_key: actix_web::cookie::Key,
 }
 
 /// Runs read-only repository work on a blocking thread with a reader connection, in one read
@@ -84,8 +91,19 @@ pub enum Section {
     Catalog,
     Sources,
     Search,
+    Admin,
+    Audit,
     /// Pages outside the navigation (errors).
     None,
+}
+
+/// The signed-in person, as the layout shows them.
+pub struct LayoutUser {
+    pub name: String,
+    pub role: &'static str,
+    pub can_admin: bool,
+    pub can_edit: bool,
+    pub can_audit: bool,
 }
 
 /// What the layout around every page needs.
@@ -97,10 +115,13 @@ pub struct Layout {
     pub demo: bool,
     /// Seconds after which the page reloads itself (while work it shows is running).
     pub refresh: Option<u32>,
+    pub user: Option<LayoutUser>,
+    /// The CSRF token every form on the page carries.
+    pub csrf: String,
 }
 
 impl Layout {
-    pub fn new(state: &AppState, title: impl Into<String>, section: Section) -> Self {
+    pub fn new(state: &AppState, user: &auth::CurrentUser, title: impl Into<String>, section: Section) -> Self {
         Self {
             title: title.into(),
             section,
@@ -108,11 +129,38 @@ impl Layout {
             assets: assets::prefix(),
             demo: state.config.demo,
             refresh: None,
+            user: Some(LayoutUser {
+                name: user.display_name.clone().unwrap_or_else(|| user.actor.clone()),
+                role: user.role.label(),
+                can_admin: user.can(Permission::ManageUsers),
+                can_edit: user.can(Permission::EditCatalog),
+                can_audit: user.can(Permission::ReadAudit),
+            }),
+            csrf: user.csrf_token.clone().unwrap_or_default(),
+        }
+    }
+
+    /// The layout of a page shown to someone not signed in (sign-in, errors).
+    pub fn anonymous(demo: bool, title: impl Into<String>, csrf: String) -> Self {
+        Self {
+            title: title.into(),
+            section: Section::None,
+            query: String::new(),
+            assets: assets::prefix(),
+            demo,
+            refresh: None,
+            user: None,
+            csrf,
         }
     }
 
     pub fn version(&self) -> &'static str {
         env!("CARGO_PKG_VERSION")
+    }
+
+    /// Whether the signed-in person may edit the catalog (edit links are shown only then).
+    pub fn can_edit(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.can_edit)
     }
 
     /// Whether the navigation entry `name` is the current section.
@@ -122,6 +170,8 @@ impl Layout {
             Section::Catalog => "catalog",
             Section::Sources => "sources",
             Section::Search => "search",
+            Section::Admin => "admin",
+            Section::Audit => "audit",
             Section::None => "",
         };
         current == name
@@ -131,10 +181,29 @@ impl Layout {
 /// Registers every route.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::show))
+        .route("/login", web::get().to(login::form))
+        .route("/login", web::post().to(login::submit))
+        .route("/logout", web::post().to(login::logout))
+        .service(
+            web::scope("/admin")
+                .route("/users", web::get().to(admin::users))
+                .route("/users", web::post().to(admin::create_user))
+                .route("/users/{id}", web::get().to(admin::user))
+                .route("/users/{id}/role", web::post().to(admin::set_role))
+                .route("/users/{id}/disable", web::post().to(admin::disable))
+                .route("/users/{id}/enable", web::post().to(admin::enable))
+                .route("/users/{id}/password", web::post().to(admin::reset_password))
+                .route("/tokens", web::get().to(admin::tokens))
+                .route("/tokens", web::post().to(admin::create_token))
+                .route("/tokens/{id}/revoke", web::post().to(admin::revoke_token)),
+        )
         .route("/healthz", web::get().to(home::healthz))
         .route("/readyz", web::get().to(home::readyz))
         .route("/static/{version}/{path:.*}", web::get().to(assets::serve))
         .route("/search", web::get().to(search::show))
+        .route("/audit", web::get().to(audit::list))
+        .route("/audit/verify", web::post().to(audit::verify))
+        .route("/audit/export", web::get().to(audit::export))
         .service(
             web::scope("/sources")
                 .route("", web::get().to(sources::list))

@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::auth::CurrentUser;
 use super::datasets::{Choice, encode, kind_label};
 use super::view::{self, Pager, Segment};
 use super::{AppState, Layout, Section, read, render};
@@ -108,7 +109,11 @@ fn hits(page: SearchPage, terms: &[String]) -> Vec<Hit> {
     out
 }
 
-pub async fn show(state: web::Data<AppState>, params: web::Query<Params>) -> Result<HttpResponse, AppError> {
+pub async fn show(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    params: web::Query<Params>,
+) -> Result<HttpResponse, AppError> {
     let params = params.into_inner();
     let query = params.query()?;
     let page_number = params.page.unwrap_or(1);
@@ -134,6 +139,7 @@ pub async fn show(state: web::Data<AppState>, params: web::Query<Params>) -> Res
     };
     let mut layout = Layout::new(
         &state,
+        &user,
         if text.is_empty() { "Search".to_owned() } else { format!("Search: {text}") },
         Section::Search,
     );

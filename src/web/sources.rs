@@ -6,10 +6,12 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::auth::{Authorized, CurrentUser, EditCatalog};
 use super::forms::{self, FieldErrors};
 use super::{AppState, Layout, Section, read, render, render_status, see_other, view, write};
-use crate::db::catalog;
-use crate::db::models::{CrawlRun, NewSource, Source};
+use crate::catalog;
+use crate::db::catalog as repo;
+use crate::db::models::{CrawlRun, Source};
 use crate::error::AppError;
 use crate::jobs::crawl;
 use crate::targets::registration;
@@ -46,8 +48,8 @@ pub fn connection_display(source: &Source) -> String {
         .map_or_else(|| "(invalid)".to_owned(), |c| c.display())
 }
 
-pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let sources = read(&state, |conn| Ok(catalog::list_sources(conn)?)).await?;
+pub async fn list(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
+    let sources = read(&state, |conn| Ok(repo::list_sources(conn)?)).await?;
     let sources = sources
         .into_iter()
         .map(|s| SourceRow {
@@ -60,7 +62,7 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, AppError> 
             name: s.name,
         })
         .collect();
-    render(&ListPage { layout: Layout::new(&state, "Sources", Section::Sources), sources })
+    render(&ListPage { layout: Layout::new(&state, &user, "Sources", Section::Sources), sources })
 }
 
 /// One crawl run, ready to show.
@@ -135,12 +137,12 @@ pub struct ShowPage {
     pub last_crawled: Option<String>,
 }
 
-pub async fn show(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+pub async fn show(state: web::Data<AppState>, user: CurrentUser, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let (source, schemas, runs) = read(&state, move |conn| {
-        let source = catalog::find_source(conn, id)?.ok_or_else(|| AppError::not_found(format!("Source {id}")))?;
-        let schemas = catalog::list_schemas(conn, Some(id))?;
-        let runs = catalog::list_crawl_runs_for_source(conn, id, 10)?;
+        let source = repo::find_source(conn, id)?.ok_or_else(|| AppError::not_found(format!("Source {id}")))?;
+        let schemas = repo::list_schemas(conn, Some(id))?;
+        let runs = repo::list_crawl_runs_for_source(conn, id, 10)?;
         Ok((source, schemas, runs))
     })
     .await?;
@@ -153,7 +155,7 @@ pub async fn show(state: web::Data<AppState>, id: web::Path<i64>) -> Result<Http
         Some(p) if !p.stage.is_empty() => format!("{}…", p.stage),
         _ => run_summary(run),
     });
-    let mut layout = Layout::new(&state, format!("Source {}", source.name), Section::Sources);
+    let mut layout = Layout::new(&state, &user, format!("Source {}", source.name), Section::Sources);
     if active.is_some() {
         layout.refresh = Some(2);
     }
@@ -201,16 +203,22 @@ impl NewPage {
     }
 }
 
-pub async fn new_form(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn new_form(state: web::Data<AppState>, auth: Authorized<EditCatalog>) -> Result<HttpResponse, AppError> {
+    let user = auth.user;
     let form = SourceForm { crawl_now: Some("on".into()), ..Default::default() };
     render(&NewPage {
-        layout: Layout::new(&state, "Add a source", Section::Sources),
+        layout: Layout::new(&state, &user, "Add a source", Section::Sources),
         form,
         errors: FieldErrors::default(),
     })
 }
 
-pub async fn create(state: web::Data<AppState>, form: web::Form<SourceForm>) -> Result<HttpResponse, AppError> {
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Authorized<EditCatalog>,
+    form: web::Form<SourceForm>,
+) -> Result<HttpResponse, AppError> {
+    let user = auth.user;
     let form = form.into_inner();
     let mut errors = FieldErrors::default();
     let description = forms::optional_text(&mut errors, "description", form.description.as_deref(), DESCRIPTION_MAX);
@@ -228,30 +236,19 @@ pub async fn create(state: web::Data<AppState>, form: web::Form<SourceForm>) -> 
         }
     };
     let Some(registration) = registration else {
-        return invalid(&state, form, errors);
+        return invalid(&state, &user, form, errors);
     };
     let crawl_now = form.crawl_now.is_some();
+    let by = user.audit();
     let created = write(&state, move |conn| {
-        if catalog::find_source_by_name(conn, &registration.name)?.is_some() {
-            return Ok(None);
-        }
         let now = crate::db::now();
-        let source = catalog::insert_source(
-            conn,
-            &NewSource {
-                name: registration.name.clone(),
-                kind: registration.kind.as_str().to_owned(),
-                connection_kind: registration.connection.kind().to_owned(),
-                connection_ref: registration.connection.reference().to_owned(),
-                default_schema: registration.kind.default_schema().to_owned(),
-                description,
-                owner,
-                created_at: now,
-                updated_at: now,
-            },
-        )?;
+        let source = match catalog::register_source(conn, &by, &registration, description, owner, now) {
+            Ok(source) => source,
+            Err(catalog::ActionError::Conflict(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
         if crawl_now {
-            crawl::enqueue(conn, &source, "web")?;
+            catalog::request_crawl(conn, &by, source.id, now)?;
         }
         Ok(Some(source))
     })
@@ -265,15 +262,20 @@ pub async fn create(state: web::Data<AppState>, form: web::Form<SourceForm>) -> 
         }
         None => {
             errors.add("name", "A source with this name exists already.");
-            invalid(&state, form, errors)
+            invalid(&state, &user, form, errors)
         }
     }
 }
 
-fn invalid(state: &AppState, form: SourceForm, errors: FieldErrors) -> Result<HttpResponse, AppError> {
+fn invalid(
+    state: &AppState,
+    user: &CurrentUser,
+    form: SourceForm,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
     render_status(
         StatusCode::UNPROCESSABLE_ENTITY,
-        &NewPage { layout: Layout::new(state, "Add a source", Section::Sources), form, errors },
+        &NewPage { layout: Layout::new(state, user, "Add a source", Section::Sources), form, errors },
     )
 }
 
@@ -293,14 +295,19 @@ pub struct EditPage {
     pub errors: FieldErrors,
 }
 
-pub async fn edit_form(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+pub async fn edit_form(
+    state: web::Data<AppState>,
+    auth: Authorized<EditCatalog>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let user = auth.user;
     let id = id.into_inner();
     let source = read(&state, move |conn| {
-        catalog::find_source(conn, id)?.ok_or_else(|| AppError::not_found(format!("Source {id}")))
+        repo::find_source(conn, id)?.ok_or_else(|| AppError::not_found(format!("Source {id}")))
     })
     .await?;
     render(&EditPage {
-        layout: Layout::new(&state, format!("Edit {}", source.name), Section::Sources),
+        layout: Layout::new(&state, &user, format!("Edit {}", source.name), Section::Sources),
         description: source.description.clone().unwrap_or_default(),
         owner: source.owner.clone().unwrap_or_default(),
         source,
@@ -310,22 +317,24 @@ pub async fn edit_form(state: web::Data<AppState>, id: web::Path<i64>) -> Result
 
 pub async fn update(
     state: web::Data<AppState>,
+    auth: Authorized<EditCatalog>,
     id: web::Path<i64>,
     form: web::Form<DetailsForm>,
 ) -> Result<HttpResponse, AppError> {
+    let user = auth.user;
     let id = id.into_inner();
     let mut errors = FieldErrors::default();
     let description = forms::optional_text(&mut errors, "description", form.description.as_deref(), DESCRIPTION_MAX);
     let owner = forms::optional_text(&mut errors, "owner", form.owner.as_deref(), OWNER_MAX);
     let source = read(&state, move |conn| {
-        catalog::find_source(conn, id)?.ok_or_else(|| AppError::not_found(format!("Source {id}")))
+        repo::find_source(conn, id)?.ok_or_else(|| AppError::not_found(format!("Source {id}")))
     })
     .await?;
     if !errors.is_empty() {
         return render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &EditPage {
-                layout: Layout::new(&state, format!("Edit {}", source.name), Section::Sources),
+                layout: Layout::new(&state, &user, format!("Edit {}", source.name), Section::Sources),
                 description: form.description.clone().unwrap_or_default(),
                 owner: form.owner.clone().unwrap_or_default(),
                 source,
@@ -333,22 +342,23 @@ pub async fn update(
             },
         );
     }
+    let by = user.audit();
     write(&state, move |conn| {
-        catalog::update_source_details(conn, id, description.as_deref(), owner.as_deref(), crate::db::now())?;
-        Ok(())
+        Ok(catalog::edit_source(conn, &by, id, description.as_deref(), owner.as_deref(), crate::db::now())?)
     })
     .await?;
     Ok(see_other(&format!("/sources/{id}")))
 }
 
-pub async fn crawl(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+pub async fn crawl(
+    state: web::Data<AppState>,
+    auth: Authorized<EditCatalog>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let user = auth.user;
     let id = id.into_inner();
-    write(&state, move |conn| {
-        let source = catalog::find_source(conn, id)?.ok_or_else(|| AppError::not_found(format!("Source {id}")))?;
-        crawl::enqueue(conn, &source, "web")?;
-        Ok(())
-    })
-    .await?;
+    let by = user.audit();
+    write(&state, move |conn| Ok(catalog::request_crawl(conn, &by, id, crate::db::now())?)).await?;
     state.jobs.notify();
     Ok(see_other(&format!("/sources/{id}")))
 }

@@ -614,7 +614,10 @@ fn the_cli_keygen_checkpoint_verify_and_export() {
         assert_eq!(jsonl.code, 0, "{label}: {}", jsonl.stderr);
         let lines: Vec<serde_json::Value> =
             jsonl.stdout.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
-        assert_eq!(lines.len(), 8, "{label}");
+        // Eight events, and the one that records the checkpoint.
+        assert_eq!(lines.len(), 9, "{label}");
+        assert_eq!(lines[8]["action"], "audit.checkpoint", "{label}");
+        assert_eq!(lines[8]["after"]["seq"], 8, "{label}");
         assert_eq!(lines[1]["seq"], 2, "{label}");
         assert_eq!(lines[1]["actor"], "alice", "{label}");
         assert_eq!(lines[1]["before"]["description"], "d1", "{label}");

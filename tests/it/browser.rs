@@ -100,6 +100,14 @@ async fn a_newcomer_searches_the_demo_and_opens_a_dataset() {
     let client = browser(&driver).await;
     let result = async {
         client.goto(&format!("{base}/")).await?;
+        // Not signed in: the sign-in page, listing the demo accounts.
+        assert!(client.current_url().await?.path() == "/login", "not sent to sign in");
+        let demo = client.find(Locator::Css(".demo-accounts")).await?.text().await?;
+        assert!(demo.contains("sam") && demo.contains("steward"), "demo accounts: {demo}");
+        client.find(Locator::Id("username")).await?.send_keys("sam").await?;
+        client.find(Locator::Id("password")).await?.send_keys("sam-demo-steward").await?;
+        client.find(Locator::Css("form.form button[type=submit]")).await?.click().await?;
+        client.wait().for_element(Locator::Css(".user-menu")).await?;
         let title = client.title().await?;
         assert!(title.starts_with("Home"), "title: {title}");
         let datasets = client.find(Locator::Css(".stats li:nth-child(2) .stat-number")).await?.text().await?;
@@ -131,6 +139,93 @@ async fn a_newcomer_searches_the_demo_and_opens_a_dataset() {
         assert!(row_text.contains(&column), "row {fragment} shows {row_text:?}, not {column:?}");
         let heading = client.find(Locator::Css("main h1")).await?.text().await?;
         assert!(!heading.is_empty());
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = client.close().await;
+    handle.stop(false).await;
+    result.expect("browser flow");
+}
+
+async fn sign_in(
+    client: &Client,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    client.goto(&format!("{base}/login")).await?;
+    client.find(Locator::Id("username")).await?.send_keys(username).await?;
+    client.find(Locator::Id("password")).await?.send_keys(password).await?;
+    client.find(Locator::Css("form.form button[type=submit]")).await?.click().await?;
+    client.wait().for_element(Locator::Css(".user-menu")).await?;
+    Ok(())
+}
+
+#[actix_web::test]
+async fn a_steward_edits_with_history_and_a_viewer_cannot() {
+    let Some(driver) = start_driver() else {
+        return;
+    };
+    let catalog = TestCatalog::sqlite();
+    let data = tempfile::tempdir().expect("demo dir");
+    let mut config = catalog.config();
+    config.demo = true;
+    let db = custodian::commands::demo::prepare(&config, data.path(), false).expect("prepare the demo");
+    let dataset = custodian::db::catalog::list_datasets(
+        &mut db.reader().expect("conn"),
+        &custodian::db::catalog::DatasetFilter::default(),
+        0,
+        500,
+    )
+    .expect("datasets")
+    .0
+    .into_iter()
+    .find(|d| d.dataset.name == "products")
+    .expect("the demo's products table")
+    .dataset
+    .id;
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let state = custodian::commands::serve::state(config, db).expect("state");
+    let server = custodian::commands::serve::server(state, listener, 1).expect("server");
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+
+    let client = browser(&driver).await;
+    let result = async {
+        // A steward edits the description and sees the change in the history.
+        sign_in(&client, &base, "sam", "sam-demo-steward").await?;
+        client.goto(&format!("{base}/datasets/{dataset}")).await?;
+        client.find(Locator::LinkText("Edit description and owner")).await?.click().await?;
+        let description = client.find(Locator::Id("description")).await?;
+        description.clear().await?;
+        description.send_keys("Everything the shop sells, one row per product").await?;
+        client.find(Locator::Css("form.form button[type=submit]")).await?.click().await?;
+        client.wait().for_element(Locator::Id("history")).await?;
+        let history = client.find(Locator::Css("ul.history")).await?.text().await?;
+        assert!(history.contains("sam") && history.contains("Everything the shop sells"), "history: {history}");
+
+        // A viewer sees no edit button, and a POST they forge is refused.
+        client.find(Locator::Css(".user-menu button")).await?.click().await?;
+        sign_in(&client, &base, "vera", "vera-demo-viewer").await?;
+        client.goto(&format!("{base}/datasets/{dataset}")).await?;
+        assert!(client.find(Locator::LinkText("Edit description and owner")).await.is_err(), "a viewer sees the edit button");
+        client
+            .execute(
+                "const f = document.createElement('form'); f.method = 'post'; f.action = arguments[0];
+                 for (const [k, v] of [['csrf_token', document.querySelector('input[name=csrf_token]').value], ['description', 'forged']]) {
+                   const i = document.createElement('input'); i.name = k; i.value = v; f.appendChild(i);
+                 }
+                 document.body.appendChild(f); f.submit();",
+                vec![serde_json::json!(format!("/datasets/{dataset}/edit"))],
+            )
+            .await?;
+        client.wait().for_element(Locator::Css(".error-code")).await?;
+        let code = client.find(Locator::Css(".error-code")).await?.text().await?;
+        assert_eq!(code, "403");
+        client.goto(&format!("{base}/datasets/{dataset}")).await?;
+        let text = client.find(Locator::Css(".description")).await?.text().await?;
+        assert!(text.contains("Everything the shop sells") && !text.contains("forged"), "description: {text}");
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;

@@ -2,6 +2,7 @@
 //! cataloged, a second crawl changes nothing, drops show as removed, people's descriptions stay,
 //! and unreachable or forbidden targets fail clearly without losing anything.
 
+use custodian::commands::actor::Actor;
 use custodian::commands::crawl::run as crawl;
 use custodian::commands::source::{self, AddArgs};
 use custodian::db::models::{Dataset, DatasetColumn, REMOVED};
@@ -58,6 +59,7 @@ fn register(db: &Db, target: &Target) -> (String, i64) {
     let name = unique_name("shop");
     let id = source::add(
         db,
+        &Actor::system(),
         &AddArgs {
             name: name.clone(),
             url: Some(target.url()),
@@ -100,7 +102,7 @@ fn crawling_catalogs_tables_views_columns_and_keys() {
         for (target, main, sales) in targets() {
             let ctx = format!("catalog {} target {main}", catalog.label());
             let (name, source_id) = register(&db, &target);
-            let changes = crawl(&db, &name, "test", false).expect("crawl");
+            let changes = crawl(&db, &name, &Actor::system(), false).expect("crawl");
             let expected = if main == "main" { 5 } else { 6 };
             assert_eq!(changes.datasets_added, expected, "{ctx}");
 
@@ -165,10 +167,10 @@ fn recrawling_is_idempotent_keeps_people_s_edits_and_marks_what_vanished() {
         for (target, main, sales) in targets() {
             let ctx = format!("catalog {} target {main}", catalog.label());
             let (name, source_id) = register(&db, &target);
-            crawl(&db, &name, "test", false).expect("first crawl");
+            crawl(&db, &name, &Actor::system(), false).expect("first crawl");
             let before = dataset(&db, source_id, main, "customers");
 
-            let second = crawl(&db, &name, "test", false).expect("second crawl");
+            let second = crawl(&db, &name, &Actor::system(), false).expect("second crawl");
             assert!(second.is_empty(), "{ctx}: second crawl changed {second:?}");
             let after = dataset(&db, source_id, main, "customers");
             assert_eq!(after.updated_at, before.updated_at, "{ctx}: an unchanged dataset was touched");
@@ -188,7 +190,7 @@ fn recrawling_is_idempotent_keeps_people_s_edits_and_marks_what_vanished() {
                 q = if main == "public" { "public." } else { "" },
                 s = if sales == "sales" { "sales." } else { "" },
             ));
-            let third = crawl(&db, &name, "test", false).expect("third crawl");
+            let third = crawl(&db, &name, &Actor::system(), false).expect("third crawl");
             assert_eq!(third.columns_removed, 1, "{ctx}: {third:?}");
             assert_eq!(third.columns_added, 1, "{ctx}: {third:?}");
             assert_eq!(third.datasets_removed, 1, "{ctx}: {third:?}");
@@ -215,14 +217,14 @@ fn recrawling_is_idempotent_keeps_people_s_edits_and_marks_what_vanished() {
                 "CREATE TABLE {s}shipments (id bigint PRIMARY KEY, order_id bigint, line int);",
                 s = if sales == "sales" { "sales." } else { "" },
             ));
-            let fourth = crawl(&db, &name, "test", false).expect("fourth crawl");
+            let fourth = crawl(&db, &name, &Actor::system(), false).expect("fourth crawl");
             assert_eq!(fourth.datasets_added, 0, "{ctx}: {fourth:?}");
             assert_eq!(fourth.datasets_changed, 1, "{ctx}: {fourth:?}");
             let back = dataset(&db, source_id, sales, "shipments");
             assert_eq!(back.id, shipments.id, "{ctx}");
             assert_eq!(back.status, "active", "{ctx}");
             assert!(back.removed_at.is_none(), "{ctx}");
-            assert!(crawl(&db, &name, "test", false).expect("fifth crawl").is_empty(), "{ctx}");
+            assert!(crawl(&db, &name, &Actor::system(), false).expect("fifth crawl").is_empty(), "{ctx}");
         }
     }
 }
@@ -238,10 +240,10 @@ fn an_unreachable_target_fails_clearly_and_keeps_the_catalog() {
         let ctx = catalog.label();
         let target = Target::sqlite(SQLITE_SHOP);
         let (name, source_id) = register(&db, &target);
-        crawl(&db, &name, "test", false).expect("crawl");
+        crawl(&db, &name, &Actor::system(), false).expect("crawl");
         let before = dataset_count(&db);
         drop(target); // the file is gone
-        let err = crawl(&db, &name, "test", false).expect_err("crawl of a missing file");
+        let err = crawl(&db, &name, &Actor::system(), false).expect_err("crawl of a missing file");
         let message = format!("{err:#}");
         assert!(message.contains("no SQLite database file"), "{ctx}: {message}");
         assert!(message.contains("the catalog is unchanged"), "{ctx}: {message}");
@@ -253,6 +255,7 @@ fn an_unreachable_target_fails_clearly_and_keeps_the_catalog() {
         // A PostgreSQL server that is not there.
         let id = source::add(
             &db,
+            &Actor::system(),
             &AddArgs {
                 name: format!("down-{}", ctx),
                 url: Some("postgres://postgres@127.0.0.1:1/nothing".into()),
@@ -263,7 +266,7 @@ fn an_unreachable_target_fails_clearly_and_keeps_the_catalog() {
             },
         )
         .expect("add");
-        let err = crawl(&db, &format!("down-{ctx}"), "test", false).expect_err("crawl of a closed port");
+        let err = crawl(&db, &format!("down-{ctx}"), &Actor::system(), false).expect_err("crawl of a closed port");
         assert!(format!("{err:#}").contains("cannot connect"), "{ctx}: {err:#}");
         let runs = catalog::list_crawl_runs_for_source(&mut db.reader().expect("conn"), id, 1).expect("runs");
         assert_eq!(runs[0].status, "failed", "{ctx}");
@@ -290,10 +293,11 @@ fn a_target_without_privileges_fails_clearly() {
     let db = catalog.open();
     source::add(
         &db,
+        &Actor::system(),
         &AddArgs { name: "locked".into(), url: Some(url), url_env: None, kind: None, description: None, owner: None },
     )
     .expect("add");
-    let err = crawl(&db, "locked", "test", false).expect_err("crawl without CONNECT");
+    let err = crawl(&db, "locked", &Actor::system(), false).expect_err("crawl without CONNECT");
     let message = format!("{err:#}");
     assert!(message.contains("not allowed") && message.contains("permission denied"), "{message}");
     drop(target);
@@ -315,6 +319,7 @@ fn a_source_named_by_an_environment_variable_is_crawled_and_its_secret_never_sto
     let db = catalog.open();
     let id = source::add(
         &db,
+        &Actor::system(),
         &AddArgs {
             name: "viaenv".into(),
             url: None,
@@ -328,9 +333,9 @@ fn a_source_named_by_an_environment_variable_is_crawled_and_its_secret_never_sto
     let stored = catalog::find_source(&mut db.reader().expect("conn"), id).expect("query").expect("source");
     assert_eq!(stored.connection_kind, "env");
     assert_eq!(stored.connection_ref, var);
-    assert_eq!(crawl(&db, "viaenv", "test", false).expect("crawl").datasets_added, 5);
+    assert_eq!(crawl(&db, "viaenv", &Actor::system(), false).expect("crawl").datasets_added, 5);
     unsafe { std::env::remove_var(&var) };
-    let err = crawl(&db, "viaenv", "test", false).expect_err("variable unset");
+    let err = crawl(&db, "viaenv", &Actor::system(), false).expect_err("variable unset");
     assert!(format!("{err:#}").contains(&var), "{err:#}");
 }
 
@@ -340,6 +345,7 @@ fn sources_with_passwords_in_their_url_are_refused() {
     let db = catalog.open();
     let err = source::add(
         &db,
+        &Actor::system(),
         &AddArgs {
             name: "leaky".into(),
             url: Some("postgres://app:hunter2@db/shop".into()),

@@ -3,11 +3,13 @@
 
 mod api;
 mod audit;
+mod audit_trail;
 mod browser;
 mod crawl;
 mod migrations;
 mod pages;
 mod search;
+mod security;
 mod support;
 
 /// CI sets `CUSTODIAN_TEST_REQUIRE_POSTGRES=1` on the PostgreSQL run: without a reachable server the

@@ -168,6 +168,7 @@ async fn the_add_source_form_validates_and_keeps_nothing_bad() {
                 actix_web::test::TestRequest::post()
                     .uri("/sources")
                     .insert_header(("content-type", "application/json"))
+                    .insert_header(("x-csrf-token", app.current_session().expect("session").csrf))
                     .set_payload("{}"),
             )
             .await;

@@ -99,6 +99,7 @@ async fn search_pages_through_many_matches() {
         // 120 synthetic datasets with ten columns each, through the crawl code.
         let source = custodian::commands::source::store(
             &app.db,
+            &custodian::commands::actor::Actor::system(),
             &custodian::targets::registration::Registration {
                 name: "synthetic".into(),
                 kind: custodian::targets::SourceKind::Postgres,

@@ -5,14 +5,15 @@ pub mod targets;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use actix_web::body::MessageBody;
 use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
 use actix_web::test::{self, TestRequest};
 use actix_web::web;
 use custodian::AppState;
+use custodian::accounts;
 use custodian::config::Config;
-use custodian::db::{CatalogUrl, Db};
+use custodian::db::{CatalogUrl, Db, now};
+use custodian::governance::access::Role;
 use diesel::PgConnection;
 use diesel::prelude::*;
 
@@ -124,11 +125,22 @@ impl TestCatalog {
     }
 }
 
-/// The real application on a fresh catalog, driven in-process.
+/// A signed-in session: the cookie to send and the CSRF token its forms carry.
+#[derive(Clone, Debug)]
+pub struct TestSession {
+    pub username: String,
+    pub password: String,
+    pub cookie: actix_web::cookie::Cookie<'static>,
+    pub csrf: String,
+}
+
+/// The real application on a fresh catalog, driven in-process. Requests are made as the
+/// current session (a steward unless a test signs in as someone else, or signs out).
 pub struct TestApp {
     pub catalog: TestCatalog,
     pub db: Db,
     pub state: web::Data<AppState>,
+    session: std::cell::RefCell<Option<TestSession>>,
 }
 
 /// A response, read whole.
@@ -152,7 +164,42 @@ impl TestApp {
     pub fn new(catalog: TestCatalog) -> Self {
         let db = catalog.open();
         let state = custodian::commands::serve::state(catalog.config(), db.clone()).expect("state");
-        Self { catalog, db, state }
+        let app = Self { catalog, db, state, session: std::cell::RefCell::new(None) };
+        app.sign_in_as(Role::Steward);
+        app
+    }
+
+    /// Creates a user with `role` (named after it, made unique) and a session for them.
+    pub fn user(&self, role: Role) -> TestSession {
+        let username = unique_name(role.as_str()).replace('_', "-");
+        let username: String = username.chars().take(60).collect();
+        let password = "a test password for everyone".to_owned();
+        let mut conn = self.db.writer().expect("conn");
+        let user = accounts::create_user(&mut conn, &username, None, role, &password, now()).expect("create user");
+        let started =
+            accounts::start_session(&mut conn, &user, &self.state.config.session_policy, now()).expect("session");
+        TestSession {
+            username,
+            password,
+            cookie: custodian::web::auth::session_cookie(&self.state, &started.token),
+            csrf: started.session.csrf_token,
+        }
+    }
+
+    /// Makes further requests as a new user with `role`; returns their session.
+    pub fn sign_in_as(&self, role: Role) -> TestSession {
+        let session = self.user(role);
+        self.use_session(Some(session.clone()));
+        session
+    }
+
+    /// Makes further requests with this session, or none.
+    pub fn use_session(&self, session: Option<TestSession>) {
+        *self.session.borrow_mut() = session;
+    }
+
+    pub fn current_session(&self) -> Option<TestSession> {
+        self.session.borrow().clone()
     }
 
     /// One app per available backend.
@@ -161,15 +208,20 @@ impl TestApp {
     }
 
     pub async fn send(&self, req: TestRequest) -> Response {
+        let req = match self.current_session() {
+            Some(session) => req.cookie(session.cookie),
+            None => req,
+        };
+        self.send_raw(req).await
+    }
+
+    /// Sends the request as it is, without the current session's cookie.
+    pub async fn send_raw(&self, req: TestRequest) -> Response {
         let app = test::init_service(custodian::app(self.state.clone())).await;
         let res = test::call_service(&app, req.to_request()).await;
         let status = res.status();
         let headers = res.headers().clone();
-        let body = res.into_body().try_into_bytes().map(|b| String::from_utf8_lossy(&b).into_owned());
-        let body = match body {
-            Ok(b) => b,
-            Err(_) => panic!("streaming body"),
-        };
+        let body = String::from_utf8_lossy(&test::read_body(res).await).into_owned();
         Response { status, headers, body }
     }
 
@@ -177,7 +229,16 @@ impl TestApp {
         self.send(TestRequest::get().uri(path)).await
     }
 
+    /// Posts a form with the current session's CSRF token added.
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        let csrf = self.current_session().map(|s| s.csrf).unwrap_or_default();
+        let mut fields: Vec<(&str, &str)> = vec![("csrf_token", csrf.as_str())];
+        fields.extend_from_slice(form);
+        self.post_form_exactly(path, &fields).await
+    }
+
+    /// Posts exactly these fields (no CSRF token unless given).
+    pub async fn post_form_exactly(&self, path: &str, form: &[(&str, &str)]) -> Response {
         let body: String =
             form.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&");
         self.send(

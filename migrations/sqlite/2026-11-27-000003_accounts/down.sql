@@ -1,0 +1,4 @@
+DROP TABLE api_tokens;
+DROP TABLE login_failures;
+DROP TABLE sessions;
+DROP TABLE users;
