@@ -256,6 +256,15 @@ impl AuditEvent {
                 out.push(',');
             }
             let field = field.unwrap_or_default();
+            // A cell a spreadsheet would run as a formula is prefixed with an apostrophe
+            // (the JSON Lines export keeps every value exactly, for verification).
+            let guarded;
+            let field = if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                guarded = format!("'{field}");
+                guarded.as_str()
+            } else {
+                field
+            };
             if field.contains([',', '"', '\n', '\r']) {
                 out.push('"');
                 out.push_str(&field.replace('"', "\"\""));
@@ -553,4 +562,34 @@ pub fn verify_chain(
             Ok(verifier.finish(Some(&head)))
         })
     })
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_that_look_like_formulas_are_defused() {
+        let time = chrono::NaiveDate::from_ymd_opt(2026, 1, 2).and_then(|d| d.and_hms_opt(3, 4, 5)).unwrap_or_default();
+        let event = AuditEvent {
+            seq: 7,
+            occurred_at: time,
+            actor: "-someone".into(),
+            actor_role: None,
+            action: "dataset.update".into(),
+            entity_type: "dataset".into(),
+            entity_id: Some("3".into()),
+            before_json: None,
+            after_json: Some(r#"{"a":1}"#.into()),
+            reason: Some("=HYPERLINK(\"x\")".into()),
+            request_id: None,
+            prev_hash: "p".into(),
+            hash: "h".into(),
+        };
+        let mut out = String::new();
+        event.write_csv_record(&mut out);
+        assert!(out.contains(",'-someone,"), "{out}");
+        assert!(out.contains(",\"'=HYPERLINK(\"\"x\"\")\","), "{out}");
+        assert!(out.contains(",\"{\"\"a\"\":1}\","), "{out}");
+    }
 }
