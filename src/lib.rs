@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod classification;
 pub mod commands;
 pub mod config;
 pub mod db;

@@ -282,6 +282,21 @@ pub fn list_columns(conn: &mut AnyConnection, dataset_id: i64) -> QueryResult<Ve
         .load(conn)
 }
 
+/// Columns by id (any dataset), in id order.
+pub fn columns_by_id(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<ColumnSummary>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(INSERT_CHUNK) {
+        out.extend(
+            dataset_columns::table
+                .filter(dataset_columns::id.eq_any(chunk))
+                .order(dataset_columns::id)
+                .select(ColumnSummary::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
 pub fn find_column(conn: &mut AnyConnection, dataset_id: i64, column_id: i64) -> QueryResult<Option<DatasetColumn>> {
     dataset_columns::table
         .filter(dataset_columns::id.eq(column_id))

@@ -56,6 +56,7 @@ diesel::table! {
         updated_at -> Timestamp,
         last_crawled_at -> Nullable<Timestamp>,
         removed_at -> Nullable<Timestamp>,
+        level_rank -> Nullable<Integer>,
     }
 }
 
@@ -75,6 +76,11 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         removed_at -> Nullable<Timestamp>,
+        level_rank -> Nullable<Integer>,
+        personal_data -> Bool,
+        identifier_type -> Nullable<Text>,
+        open_suggestions -> Integer,
+        propagated -> Bool,
     }
 }
 
@@ -177,6 +183,81 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    classification_levels (id) {
+        id -> BigInt,
+        rank -> Integer,
+        name -> Text,
+        colour -> Text,
+        handling -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    personal_data_categories (id) {
+        id -> BigInt,
+        key -> Text,
+        label -> Text,
+        special -> Bool,
+        builtin -> Bool,
+        default_level_rank -> Nullable<Integer>,
+        description -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    identifier_types (id) {
+        id -> BigInt,
+        key -> Text,
+        label -> Text,
+        category_key -> Nullable<Text>,
+        builtin -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    column_classifications (column_id) {
+        column_id -> BigInt,
+        level_id -> Nullable<BigInt>,
+        identifier_type_id -> Nullable<BigInt>,
+        updated_at -> Timestamp,
+        updated_by -> Text,
+    }
+}
+
+diesel::table! {
+    column_categories (column_id, category_id) {
+        column_id -> BigInt,
+        category_id -> BigInt,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}
+
+diesel::table! {
+    classification_suggestions (id) {
+        id -> BigInt,
+        column_id -> BigInt,
+        category_id -> BigInt,
+        identifier_type_id -> Nullable<BigInt>,
+        level_rank -> Nullable<Integer>,
+        confidence -> Double,
+        evidence -> Text,
+        status -> Text,
+        proposed_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(column_categories -> personal_data_categories (category_id));
+diesel::joinable!(classification_suggestions -> personal_data_categories (category_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     sources,
     crawl_runs,
@@ -189,4 +270,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     audit_events,
     audit_head,
+    classification_levels,
+    personal_data_categories,
+    identifier_types,
+    column_classifications,
+    column_categories,
+    classification_suggestions,
 );

@@ -26,6 +26,7 @@ pub fn scope() -> actix_web::Scope {
         .route("/datasets/{id}", web::patch().to(update_dataset))
         .route("/sources/{id}/crawls", web::post().to(crawl_source))
         .route("/search", web::get().to(search_catalog))
+        .route("/personal-data", web::get().to(super::classification::personal_data_api))
 }
 
 #[derive(Serialize)]

@@ -7,6 +7,7 @@ pub mod api;
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod classification;
 pub mod datasets;
 pub mod errors;
 pub mod forms;
@@ -93,6 +94,7 @@ pub enum Section {
     Search,
     Admin,
     Audit,
+    Classification,
     /// Pages outside the navigation (errors).
     None,
 }
@@ -172,6 +174,7 @@ impl Layout {
             Section::Search => "search",
             Section::Admin => "admin",
             Section::Audit => "audit",
+            Section::Classification => "classification",
             Section::None => "",
         };
         current == name
@@ -201,6 +204,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(home::readyz))
         .route("/static/{version}/{path:.*}", web::get().to(assets::serve))
         .route("/search", web::get().to(search::show))
+        .route("/classification", web::get().to(classification::workbench))
+        .route("/classification/bulk", web::post().to(classification::bulk))
+        .route("/classification/suggestions", web::get().to(classification::suggestions))
+        .route("/classification/suggestions", web::post().to(classification::decide))
+        .route("/classification/levels", web::get().to(classification::levels))
+        .route("/classification/levels/{id}", web::post().to(classification::update_level))
+        .route("/classification/personal-data", web::get().to(classification::personal_data))
         .route("/audit", web::get().to(audit::list))
         .route("/audit/verify", web::post().to(audit::verify))
         .route("/audit/export", web::get().to(audit::export))
@@ -221,7 +231,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/{id}/edit", web::get().to(datasets::edit_form))
                 .route("/{id}/edit", web::post().to(datasets::update))
                 .route("/{id}/columns/{column}/edit", web::get().to(datasets::column_edit_form))
-                .route("/{id}/columns/{column}/edit", web::post().to(datasets::column_update)),
+                .route("/{id}/columns/{column}/edit", web::post().to(datasets::column_update))
+                .route("/{id}/columns/{column}/classify", web::get().to(classification::column_form))
+                .route("/{id}/columns/{column}/classify", web::post().to(classification::column_classify))
+                .route("/{id}/columns/{column}/propose", web::post().to(classification::column_propose)),
         )
         .service(api::scope());
 }
