@@ -5,6 +5,7 @@ mod api;
 mod audit;
 mod audit_trail;
 mod browser;
+mod classification;
 mod crawl;
 mod migrations;
 mod pages;
