@@ -41,6 +41,26 @@ enum Command {
     /// Register and list sources.
     #[command(subcommand)]
     Source(SourceCommand),
+    /// Classify a column (as a compliance officer): level, categories, identifier mark.
+    Classify {
+        /// SOURCE.SCHEMA.TABLE.COLUMN
+        column: String,
+        /// A level's name (or `none` to clear the level set here).
+        #[arg(long)]
+        level: Option<String>,
+        /// A category to add (e.g. contact.email); repeat for several.
+        #[arg(long = "category")]
+        categories: Vec<String>,
+        /// A category to remove; repeat for several.
+        #[arg(long = "remove-category")]
+        remove_categories: Vec<String>,
+        /// Mark as a subject identifier of this type (e.g. email), or `none`.
+        #[arg(long)]
+        identifier: Option<String>,
+        /// Why (required when the level is lowered).
+        #[arg(long)]
+        reason: Option<String>,
+    },
     /// Manage users (the first user of an empty catalog needs no --as and must be an admin).
     #[command(subcommand)]
     User(UserCommand),
@@ -231,6 +251,14 @@ fn run(command: Command, actor: Option<&str>, mut config: Config) -> anyhow::Res
             let db = commands::open_catalog(&config)?;
             let actor = Actor::require(&db, actor, Permission::EditCatalog)?;
             crawl::run(&db, &name, &actor, true).map(|_| ())
+        }
+        Command::Classify { column, level, categories, remove_categories, identifier, reason } => {
+            let db = commands::open_catalog(&config)?;
+            commands::classify::run(
+                &db,
+                actor,
+                &commands::classify::ClassifyArgs { column, level, categories, remove_categories, identifier, reason },
+            )
         }
         Command::User(command) => {
             let db = commands::open_catalog(&config)?;

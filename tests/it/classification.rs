@@ -353,3 +353,44 @@ async fn the_workbench_filters_and_applies_bulk_actions() {
         assert_contains(&app.get("/classification?personal=true").await.body, "1–1 of 1 columns");
     }
 }
+
+#[actix_web::test]
+async fn the_command_line_classifies_as_a_compliance_officer() {
+    use custodian::commands::classify::{ClassifyArgs, run};
+    let app = TestApp::new(TestCatalog::sqlite());
+    let (_t, ids) = setup(&app).await;
+    let steward = app.user(Role::Steward);
+    let officer = app.user(Role::Compliance);
+    let args = |level: Option<&str>, reason: Option<&str>| ClassifyArgs {
+        column: "shop.main.customers.email".into(),
+        level: level.map(str::to_owned),
+        categories: vec!["contact.email".into()],
+        remove_categories: vec![],
+        identifier: Some("email".into()),
+        reason: reason.map(str::to_owned),
+    };
+    let refused = run(&app.db, Some(&steward.username), &args(Some("Restricted"), None)).expect_err("a steward");
+    assert!(format!("{refused:#}").contains("compliance"), "{refused:#}");
+    run(&app.db, Some(&officer.username), &args(Some("Restricted"), None)).expect("classify");
+    assert_eq!(last_event(&app).actor, officer.username);
+    let lower = run(&app.db, Some(&officer.username), &args(Some("Public"), None)).expect_err("no reason");
+    assert!(format!("{lower:#}").contains("--reason"), "{lower:#}");
+    run(&app.db, Some(&officer.username), &args(Some("Public"), Some("test data only"))).expect("with a reason");
+    assert!(
+        run(
+            &app.db,
+            Some(&officer.username),
+            &ClassifyArgs { column: "shop.main.customers".into(), ..args(None, None) }
+        )
+        .is_err()
+    );
+    let wrong = run(
+        &app.db,
+        Some(&officer.username),
+        &ClassifyArgs { categories: vec!["contact.fax".into()], ..args(None, None) },
+    )
+    .expect_err("unknown category");
+    assert!(format!("{wrong:#}").contains("contact.fax"));
+    let page = app.get(&format!("/datasets/{}", ids.dataset)).await;
+    assert_contains(&page.body, "<span class=\"tag\">contact.email</span>");
+}
