@@ -6,3 +6,4 @@
 pub mod access;
 pub mod audit;
 pub mod classification;
+pub mod propagation;
