@@ -5,3 +5,4 @@
 
 pub mod access;
 pub mod audit;
+pub mod suggest;
