@@ -156,7 +156,7 @@ const RULES: &[Rule] = &[
         "employee_name", "recipient_name", "account_holder", "account_holder_name", "card_holder",
         "card_holder_name", "holder_name",
     ]),
-    r(NAME, "en", 0.6, &["display_name"]),
+    g(NAME, "en", 0.6, &["display_name"]),
     r(NAME, "de", 0.85, &["kundenname", "vollstandiger_name", "vollername", "kontoinhaber", "karteninhaber"]),
     r(NAME, "de", 0.7, &["ansprechpartner", "empfanger"]),
     r(NAME, "fr", 0.85, &["nom_complet", "nom_titulaire", "nom_client"]),
@@ -180,7 +180,8 @@ const RULES: &[Rule] = &[
     r(LAST, "es", 0.9, &["apellido", "apellidos", "primer_apellido", "segundo_apellido"]),
     r(LAST, "nl", 0.9, &["achternaam", "familienaam", "tussenvoegsel", "geslachtsnaam"]),
     // identity.username
-    r(USERNAME, "en", 0.85, &["username", "login_name", "screen_name", "nickname", "account_name"]),
+    r(USERNAME, "en", 0.85, &["username", "login_name", "screen_name", "nickname"]),
+    g(USERNAME, "en", 0.6, &["account_name"]),
     g(USERNAME, "en", 0.7, &["login"]),
     r(USERNAME, "en", 0.6, &["nick"]),
     g(USERNAME, "en", 0.5, &["handle"]),
@@ -507,7 +508,7 @@ const THING_WORDS: &[&str] = &[
     "function", "module", "package", "service", "cluster", "node", "machine", "instance", "network", "wallet",
     "contract", "proxy", "gateway", "endpoint", "ssh", "cert", "certificate", "tls", "gpg", "pgp", "hash", "gift",
     "loyalty", "sim", "score", "video", "graphics", "sd", "flash", "horse", "race", "sheet", "page", "font", "queue",
-    "feature",
+    "feature", "check", "checks", "probe", "monitor", "ping", "heartbeat",
     // de
     "produkt", "artikel", "marke", "kategorie", "firma", "firmen", "unternehmen", "datei", "tabelle", "spalte",
     "feld", "projekt", "abteilung", "laden", "filiale", "lager", "gerat",
@@ -1085,6 +1086,24 @@ mod tests {
             ("opmerkingen", "free_text"),
             // Italian national id
             ("codice_fiscale", "identity.national_id"),
+            // Prefixes, suffixes and camelCase outside English
+            ("kundenEmail", "contact.email"),
+            ("KundenEmail", "contact.email"),
+            ("kundenemail", "contact.email"),
+            ("RechnungsAdresse", "contact.address"),
+            ("rechnungsadresse", "contact.address"),
+            ("Geb.-Datum", "identity.date_of_birth"),
+            ("kunde_geburtsdatum", "identity.date_of_birth"),
+            ("numéro_de_téléphone", "contact.phone"),
+            ("telephoneClient", "contact.phone"),
+            ("adresseEmail", "contact.email"),
+            ("cliente_telefono", "contact.phone"),
+            ("telefonoMovil", "contact.phone"),
+            ("correoCliente", "contact.email"),
+            ("klant_emailadres", "contact.email"),
+            ("TelefoonnummerKlant", "contact.phone"),
+            ("emails", "contact.email"),
+            ("phones", "contact.phone"),
             ("codiceFiscale", "identity.national_id"),
         ];
         for &(column, expected) in cases {
