@@ -84,6 +84,16 @@ pub fn ensure_taxonomy(
     Ok(())
 }
 
+/// Inserts the built-in taxonomy (`governance::suggest::taxonomy`) where it is missing.
+pub fn ensure_builtin_taxonomy(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult<()> {
+    use crate::governance::suggest::taxonomy::{CATEGORIES, IDENTIFIER_TYPES};
+    let categories: Vec<BuiltinCategory<'_>> =
+        CATEGORIES.iter().map(|c| (c.key, c.label, c.special, Some(i32::from(c.level.rank())))).collect();
+    let identifiers: Vec<BuiltinIdentifier<'_>> =
+        IDENTIFIER_TYPES.iter().map(|i| (i.key, i.label, Some(i.category))).collect();
+    ensure_taxonomy(conn, &categories, &identifiers, now)
+}
+
 pub fn list_levels(conn: &mut AnyConnection) -> QueryResult<Vec<ClassificationLevel>> {
     classification_levels::table.order(classification_levels::rank).select(ClassificationLevel::as_select()).load(conn)
 }

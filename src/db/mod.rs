@@ -197,6 +197,8 @@ impl Db {
             let mut conn = writer_manager.establish().map_err(DbOpenError::Connect)?;
             dialect::run_migrations(&mut conn).map_err(DbOpenError::Migrate)?;
             classification::ensure_levels(&mut conn, now()).map_err(|e| DbOpenError::Migrate(e.to_string()))?;
+            classification::ensure_builtin_taxonomy(&mut conn, now())
+                .map_err(|e| DbOpenError::Migrate(e.to_string()))?;
         }
         // An SQLite file cannot go away under a connection, so checking each one out with a
         // query first is wasted work; a PostgreSQL connection can drop, so it is checked.
