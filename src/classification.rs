@@ -283,19 +283,26 @@ pub fn propose(
         .iter()
         .find(|c| c.id == category_id)
         .ok_or_else(|| ClassifyError::Invalid(format!("There is no category {category_id}.")))?;
-    let added = repo::insert_suggestions(
-        conn,
-        &[NewSuggestion {
-            column_id,
-            category_id,
-            identifier_type_id,
-            level_rank: category.default_level_rank,
-            confidence: 1.0,
-            evidence: json!({ "kind": "person", "note": note }).to_string(),
-            proposed_by: Some(by.actor.clone()),
-        }],
-        now,
-    )?;
+    let evidence = json!({ "kind": "person", "note": note }).to_string();
+    let endorsed =
+        repo::endorse_suggestion(conn, column_id, category_id, identifier_type_id, &evidence, &by.actor, now)?;
+    let added = if endorsed {
+        1
+    } else {
+        repo::insert_suggestions(
+            conn,
+            &[NewSuggestion {
+                column_id,
+                category_id,
+                identifier_type_id,
+                level_rank: category.default_level_rank,
+                confidence: 1.0,
+                evidence,
+                proposed_by: Some(by.actor.clone()),
+            }],
+            now,
+        )?
+    };
     if added > 0 {
         audit::append(
             conn,

@@ -16,6 +16,7 @@ pub mod error;
 pub mod governance;
 pub mod jobs;
 pub mod lineage;
+pub mod suggestions;
 pub mod targets;
 pub mod telemetry;
 pub mod web;

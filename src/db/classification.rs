@@ -485,38 +485,110 @@ pub struct NewSuggestion {
 }
 
 /// Stores suggestions for (column, category) pairs not suggested before (a rejected suggestion is
-/// not proposed again); returns how many were new.
+/// not proposed again); an open suggestion gets the new evidence when it is stronger (a value scan
+/// after a name match). Skips pairs the column already carries. Returns how many were new.
 pub fn insert_suggestions(
     conn: &mut AnyConnection,
     suggestions: &[NewSuggestion],
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     let mut added = 0;
-    for s in suggestions {
-        let exists: i64 = classification_suggestions::table
-            .filter(classification_suggestions::column_id.eq(s.column_id))
-            .filter(classification_suggestions::category_id.eq(s.category_id))
-            .count()
-            .get_result(conn)?;
-        if exists > 0 {
-            continue;
-        }
-        diesel::insert_into(classification_suggestions::table)
-            .values((
-                classification_suggestions::column_id.eq(s.column_id),
-                classification_suggestions::category_id.eq(s.category_id),
-                classification_suggestions::identifier_type_id.eq(s.identifier_type_id),
-                classification_suggestions::level_rank.eq(s.level_rank),
-                classification_suggestions::confidence.eq(s.confidence),
-                classification_suggestions::evidence.eq(&s.evidence),
-                classification_suggestions::status.eq("open"),
-                classification_suggestions::proposed_by.eq(&s.proposed_by),
-                classification_suggestions::created_at.eq(now),
+    for chunk in suggestions.chunks(CHUNK) {
+        let columns: Vec<i64> = chunk.iter().map(|s| s.column_id).collect();
+        let existing: HashMap<(i64, i64), (i64, String, f64)> = classification_suggestions::table
+            .filter(classification_suggestions::column_id.eq_any(&columns))
+            .select((
+                classification_suggestions::column_id,
+                classification_suggestions::category_id,
+                classification_suggestions::id,
+                classification_suggestions::status,
+                classification_suggestions::confidence,
             ))
-            .execute(conn)?;
-        added += 1;
+            .load::<(i64, i64, i64, String, f64)>(conn)?
+            .into_iter()
+            .map(|(c, k, id, status, confidence)| ((c, k), (id, status, confidence)))
+            .collect();
+        let carried: BTreeSet<(i64, i64)> = column_categories::table
+            .filter(column_categories::column_id.eq_any(&columns))
+            .select((column_categories::column_id, column_categories::category_id))
+            .load::<(i64, i64)>(conn)?
+            .into_iter()
+            .collect();
+        let mut fresh = Vec::new();
+        for s in chunk {
+            let key = (s.column_id, s.category_id);
+            if carried.contains(&key) {
+                continue;
+            }
+            match existing.get(&key) {
+                Some((id, status, confidence)) => {
+                    if status == "open" && s.confidence > *confidence {
+                        diesel::update(classification_suggestions::table.find(*id))
+                            .set((
+                                classification_suggestions::confidence.eq(s.confidence),
+                                classification_suggestions::evidence.eq(&s.evidence),
+                            ))
+                            .execute(conn)?;
+                    }
+                }
+                None => fresh.push(s),
+            }
+        }
+        let mut seen = BTreeSet::new();
+        let rows: Vec<_> = fresh
+            .into_iter()
+            .filter(|s| seen.insert((s.column_id, s.category_id)))
+            .map(|s| {
+                (
+                    classification_suggestions::column_id.eq(s.column_id),
+                    classification_suggestions::category_id.eq(s.category_id),
+                    classification_suggestions::identifier_type_id.eq(s.identifier_type_id),
+                    classification_suggestions::level_rank.eq(s.level_rank),
+                    classification_suggestions::confidence.eq(s.confidence),
+                    classification_suggestions::evidence.eq(s.evidence.clone()),
+                    classification_suggestions::status.eq("open"),
+                    classification_suggestions::proposed_by.eq(s.proposed_by.clone()),
+                    classification_suggestions::created_at.eq(now),
+                )
+            })
+            .collect();
+        added += rows.len();
+        if !rows.is_empty() {
+            super::dialect::insert_suggestion_rows(conn, &rows)?;
+        }
     }
     Ok(added)
+}
+
+/// A person endorses an open suggestion for the same column and category (or re-proposes a
+/// rejected one): it becomes theirs and open again. Returns whether such a suggestion existed.
+pub fn endorse_suggestion(
+    conn: &mut AnyConnection,
+    column_id: i64,
+    category_id: i64,
+    identifier_type_id: Option<i64>,
+    evidence: &str,
+    by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        classification_suggestions::table
+            .filter(classification_suggestions::column_id.eq(column_id))
+            .filter(classification_suggestions::category_id.eq(category_id))
+            .filter(classification_suggestions::status.ne("accepted")),
+    )
+    .set((
+        classification_suggestions::status.eq("open"),
+        classification_suggestions::proposed_by.eq(by),
+        classification_suggestions::identifier_type_id.eq(identifier_type_id),
+        classification_suggestions::confidence.eq(1.0),
+        classification_suggestions::evidence.eq(evidence),
+        classification_suggestions::created_at.eq(now),
+        classification_suggestions::decided_at.eq(None::<NaiveDateTime>),
+        classification_suggestions::decided_by.eq(None::<String>),
+    ))
+    .execute(conn)?;
+    Ok(n > 0)
 }
 
 pub fn find_suggestions(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<Suggestion>> {

@@ -215,6 +215,23 @@ where
     })
 }
 
+/// One suggestion row (see [`super::classification::insert_suggestions`]).
+pub type SuggestionRow = (
+    diesel::dsl::Eq<super::schema::classification_suggestions::column_id, i64>,
+    diesel::dsl::Eq<super::schema::classification_suggestions::category_id, i64>,
+    diesel::dsl::Eq<super::schema::classification_suggestions::identifier_type_id, Option<i64>>,
+    diesel::dsl::Eq<super::schema::classification_suggestions::level_rank, Option<i32>>,
+    diesel::dsl::Eq<super::schema::classification_suggestions::confidence, f64>,
+    diesel::dsl::Eq<super::schema::classification_suggestions::evidence, String>,
+    diesel::dsl::Eq<super::schema::classification_suggestions::status, &'static str>,
+    diesel::dsl::Eq<super::schema::classification_suggestions::proposed_by, Option<String>>,
+    diesel::dsl::Eq<super::schema::classification_suggestions::created_at, chrono::NaiveDateTime>,
+);
+
+pub fn insert_suggestion_rows(conn: &mut AnyConnection, rows: &[SuggestionRow]) -> QueryResult<usize> {
+    per_backend!(conn, c => diesel::insert_into(super::schema::classification_suggestions::table).values(rows).execute(c))
+}
+
 /// A value bound to a hand-written query.
 #[derive(Clone, Debug)]
 pub enum Bind {

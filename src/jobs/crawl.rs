@@ -123,6 +123,8 @@ fn crawl_source(db: &Db, run: &CrawlRun, progress: &mut dyn ProgressSink) -> Res
         let changes =
             catalog::apply_snapshot(conn, source.id, &snapshot, now, &mut |done, total| progress.advance(done, total))?;
         catalog::finish_crawl_run(conn, run.id, Ok(&changes), now)?;
+        // Column names suggest categories; a compliance officer reviews them.
+        crate::suggestions::from_names(conn, source.id, now)?;
         audit::append(
             conn,
             &AuditActor::system().event("crawl.finish", "source").entity_id(source.id).after(json!({

@@ -481,6 +481,9 @@ pub struct SuggestionsPage {
 /// Evidence in words.
 pub fn evidence_text(evidence: &str) -> String {
     let v: serde_json::Value = serde_json::from_str(evidence).unwrap_or_default();
+    if let Some(text) = v.get("text").and_then(|t| t.as_str()) {
+        return text.to_owned();
+    }
     match v.get("kind").and_then(|k| k.as_str()) {
         Some("person") => v
             .get("note")

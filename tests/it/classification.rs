@@ -251,7 +251,13 @@ async fn only_compliance_and_admin_classify_and_stewards_propose() {
     app.sign_in_as(Role::Compliance);
     let queue = app.get("/classification/suggestions").await;
     assert_contains(&queue.body, "proposed: it is the login");
-    let suggestion = repo::list_open_suggestions(&mut app.db.reader().expect("conn"), 0, 10).expect("open").0[0].id;
+    let suggestion = repo::list_open_suggestions(&mut app.db.reader().expect("conn"), 0, 100)
+        .expect("open")
+        .0
+        .into_iter()
+        .find(|s| s.column_id == ids.email && s.category_id == ids.email_category)
+        .expect("the proposal")
+        .id;
     let accepted = app
         .post_form("/classification/suggestions", &[("decision", "accept"), ("suggestion", &suggestion.to_string())])
         .await;
@@ -393,4 +399,34 @@ async fn the_command_line_classifies_as_a_compliance_officer() {
     assert!(format!("{wrong:#}").contains("contact.fax"));
     let page = app.get(&format!("/datasets/{}", ids.dataset)).await;
     assert_contains(&page.body, "<span class=\"tag\">contact.email</span>");
+}
+
+#[actix_web::test]
+async fn crawls_suggest_categories_from_column_names_for_review() {
+    for app in TestApp::all() {
+        let ctx = app.catalog.label();
+        let (_t, ids) = setup(&app).await;
+        let open =
+            repo::open_suggestions_for(&mut app.db.reader().expect("conn"), &[ids.email, ids.notes]).expect("open");
+        let email = open.iter().find(|s| s.column_id == ids.email).expect("a suggestion for customers.email");
+        assert_eq!(email.category_id, ids.email_category, "{ctx}");
+        assert!(email.evidence.contains("column name matches"), "{ctx}: {}", email.evidence);
+        assert!(open.iter().all(|s| s.column_id != ids.notes || s.category_id != ids.email_category), "{ctx}");
+        // Nothing is applied by itself.
+        app.sign_in_as(Role::Compliance);
+        assert_contains(&app.get("/classification?personal=true").await.body, "No columns");
+        let suggested = app.get("/classification?suggested=true").await;
+        assert_contains(&suggested.body, "customers");
+        let queue = app.get("/classification/suggestions").await;
+        assert_contains(&queue.body, "column name matches");
+        // A second crawl proposes nothing new.
+        let before = repo::list_open_suggestions(&mut app.db.reader().expect("conn"), 0, 1000).expect("open").1;
+
+        app.sign_in_as(Role::Steward);
+        let source = app.get("/api/v1/sources").await.json()["items"][0]["id"].as_i64().expect("source");
+        app.post_form(&format!("/sources/{source}/crawl"), &[]).await;
+        app.run_queued_crawls();
+        let after = repo::list_open_suggestions(&mut app.db.reader().expect("conn"), 0, 1000).expect("open").1;
+        assert_eq!(before, after, "{ctx}");
+    }
 }
