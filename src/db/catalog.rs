@@ -57,12 +57,14 @@ pub fn update_source_details(
 pub fn enqueue_crawl_run(
     conn: &mut AnyConnection,
     source_id: i64,
+    kind: &str,
     triggered_by: &str,
     now: NaiveDateTime,
 ) -> QueryResult<CrawlRun> {
     diesel::insert_into(crawl_runs::table)
         .values((
             crawl_runs::source_id.eq(source_id),
+            crawl_runs::kind.eq(kind),
             crawl_runs::status.eq(crawl_status::QUEUED),
             crawl_runs::triggered_by.eq(triggered_by),
             crawl_runs::queued_at.eq(now),
@@ -109,6 +111,34 @@ pub fn active_crawl_run(conn: &mut AnyConnection, source_id: i64) -> QueryResult
         .select(CrawlRun::as_select())
         .first(conn)
         .optional()
+}
+
+/// Records the end of a scan (or any run that counts no changes): its summary, or its error.
+pub fn finish_run_with_summary(
+    conn: &mut AnyConnection,
+    id: i64,
+    outcome: Result<(&str, i64), &str>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let target = crawl_runs::table.find(id);
+    match outcome {
+        Ok((summary, datasets)) => diesel::update(target)
+            .set((
+                crawl_runs::status.eq(crawl_status::SUCCEEDED),
+                crawl_runs::finished_at.eq(now),
+                crawl_runs::progress_done.eq(datasets),
+                crawl_runs::progress_total.eq(datasets),
+                crawl_runs::summary.eq(summary),
+            ))
+            .execute(conn),
+        Err(message) => diesel::update(target)
+            .set((
+                crawl_runs::status.eq(crawl_status::FAILED),
+                crawl_runs::finished_at.eq(now),
+                crawl_runs::error.eq(message),
+            ))
+            .execute(conn),
+    }
 }
 
 pub fn finish_crawl_run(

@@ -62,6 +62,16 @@ pub struct CrawlRun {
     pub columns_changed: i64,
     pub columns_removed: i64,
     pub error: Option<String>,
+    /// `crawl`, or `scan` (sampled values for suggestions).
+    pub kind: String,
+    /// What a scan found, in words.
+    pub summary: Option<String>,
+}
+
+/// Kinds of background run over a source.
+pub mod run_kind {
+    pub const CRAWL: &str = "crawl";
+    pub const SCAN: &str = "scan";
 }
 
 /// Crawl run states.

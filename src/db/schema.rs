@@ -36,6 +36,8 @@ diesel::table! {
         columns_changed -> BigInt,
         columns_removed -> BigInt,
         error -> Nullable<Text>,
+        kind -> Text,
+        summary -> Nullable<Text>,
     }
 }
 

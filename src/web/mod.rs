@@ -222,7 +222,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/{id}", web::get().to(sources::show))
                 .route("/{id}/edit", web::get().to(sources::edit_form))
                 .route("/{id}/edit", web::post().to(sources::update))
-                .route("/{id}/crawl", web::post().to(sources::crawl)),
+                .route("/{id}/crawl", web::post().to(sources::crawl))
+                .route("/{id}/scan", web::post().to(sources::scan)),
         )
         .service(
             web::scope("/datasets")

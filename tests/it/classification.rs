@@ -430,3 +430,34 @@ async fn crawls_suggest_categories_from_column_names_for_review() {
         assert_eq!(before, after, "{ctx}");
     }
 }
+
+#[actix_web::test]
+async fn a_value_scan_suggests_categories_from_sampled_values() {
+    for app in TestApp::all() {
+        let ctx = app.catalog.label();
+        let (target, ids) = setup(&app).await;
+        target.execute(
+            "INSERT INTO newsletter (address) VALUES ('ann@example.org'), ('bo@example.com'), ('cy@example.net'), \
+             ('di@example.org'), ('ed@example.com');",
+        );
+        let source = app.get("/api/v1/sources").await.json()["items"][0]["id"].as_i64().expect("source");
+        // Proposing is a steward's right; a viewer may not start a scan.
+        app.sign_in_as(Role::Viewer);
+        let refused = app.post_form(&format!("/sources/{source}/scan"), &[]).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{ctx}");
+
+        app.sign_in_as(Role::Steward);
+        let queued = app.post_form(&format!("/sources/{source}/scan"), &[]).await;
+        assert_eq!(queued.status, StatusCode::SEE_OTHER, "{ctx}");
+        app.run_queued_crawls();
+        let open = repo::open_suggestions_for(&mut app.db.reader().expect("conn"), &[ids.address]).expect("open");
+        let address = open.iter().find(|s| s.category_id == ids.email_category).expect("an e-mail suggestion");
+        assert!(address.evidence.contains("5 of 5"), "{ctx}: {}", address.evidence);
+        // The evidence masks the values it saw.
+        assert!(!address.evidence.contains("ann@example.org"), "{ctx}: {}", address.evidence);
+        let page = app.get(&format!("/sources/{source}")).await;
+        assert_contains(&page.body, "scan");
+        assert_contains(&page.body, "new suggestion");
+        assert_eq!(last_event(&app).action, "scan.finish", "{ctx}");
+    }
+}

@@ -1,6 +1,8 @@
 DROP INDEX dataset_columns_suggested_idx;
 DROP INDEX dataset_columns_personal_idx;
 DROP INDEX dataset_columns_level_idx;
+ALTER TABLE crawl_runs DROP COLUMN summary;
+ALTER TABLE crawl_runs DROP COLUMN kind;
 ALTER TABLE datasets DROP COLUMN level_rank;
 ALTER TABLE dataset_columns DROP COLUMN propagated;
 ALTER TABLE dataset_columns DROP COLUMN open_suggestions;

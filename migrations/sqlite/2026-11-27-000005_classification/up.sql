@@ -74,6 +74,9 @@ ALTER TABLE dataset_columns ADD COLUMN identifier_type TEXT;
 ALTER TABLE dataset_columns ADD COLUMN open_suggestions INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE dataset_columns ADD COLUMN propagated BOOLEAN NOT NULL DEFAULT 0;
 ALTER TABLE datasets ADD COLUMN level_rank INTEGER;
+-- Background runs over a source: crawls, and scans of sampled values for suggestions.
+ALTER TABLE crawl_runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'crawl';
+ALTER TABLE crawl_runs ADD COLUMN summary TEXT;
 CREATE INDEX dataset_columns_level_idx ON dataset_columns (status, level_rank, id);
 CREATE INDEX dataset_columns_personal_idx ON dataset_columns (status, personal_data, id);
 CREATE INDEX dataset_columns_suggested_idx ON dataset_columns (status, open_suggestions, id);
