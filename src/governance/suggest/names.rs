@@ -708,7 +708,8 @@ pub fn words(name: &str) -> Vec<String> {
                 flush(&mut current);
             }
         }
-        for lower in c.to_lowercase() {
+        // Lower-casing may add combining marks (`İ` → `i̇`); they carry no meaning here.
+        for lower in c.to_lowercase().filter(|l| l.is_alphanumeric()) {
             fold_char(lower, &mut current);
         }
     }
@@ -947,6 +948,7 @@ mod tests {
             ("Código Postal", &["codigo", "postal"]),
             ("Geburtsdatum", &["geburtsdatum"]),
             ("Gerätekennung", &["geratekennung"]),
+            ("İBAN", &["iban"]),
             ("ZIPCode", &["zip", "code"]),
             ("EMAIL", &["email"]),
             ("dateOfBirth", &["date", "of", "birth"]),
@@ -1333,6 +1335,26 @@ mod tests {
         assert_eq!(m.first().map(|m| m.rule), Some("email"));
         let m = match_column(&ctx("people", "kundengeburtsdatum", "date"));
         assert_eq!(m.first().map(|m| (m.category, m.rule)), Some((DOB, "geburtsdatum")));
+    }
+
+    #[test]
+    fn any_name_is_handled_without_panicking() {
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let alphabet: Vec<char> = "abcXYZ_-. 0123456789äÖßéÑçœİΩ€💳\u{0}\t".chars().collect();
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 24) as usize;
+            let name: String =
+                (0..len).map(|i| alphabet[((state >> (i % 50)) as usize + i * 7) % alphabet.len()]).collect();
+            for w in words(&name) {
+                assert!(!w.is_empty() && w.chars().all(char::is_alphanumeric), "{name:?} gave {w:?}");
+            }
+            for m in match_column(&ctx(&name, &name, &name)) {
+                assert!((0.0..=1.0).contains(&m.confidence), "{name:?}: {m:?}");
+            }
+        }
     }
 
     #[test]
