@@ -248,6 +248,11 @@ const RULES: &[Rule] = &[
         "staff_id", "student_id", "guest_id", "passenger_id", "buyer_id", "contact_id", "lead_id", "applicant_id",
         "subject_id", "data_subject_id", "customer_uuid", "user_uuid",
     ]),
+    // Keys of people in another role.
+    r(SUBJECT_KEY, "en", 0.6, &[
+        "manager_id", "owner_id", "author_id", "assignee_id", "reviewer_id", "sender_id", "recipient_id", "seller_id",
+        "driver_id", "supervisor_id", "referrer_id", "created_by", "updated_by", "modified_by",
+    ]),
     r(SUBJECT_KEY, "de", 0.8, &[
         "kunden_id", "kunde_id", "kundennummer", "kunden_nr", "kunde_nr", "benutzer_id", "nutzer_id", "mitglied_id",
         "mitgliedsnummer", "mitarbeiter_id", "personalnummer", "patienten_id",
@@ -343,8 +348,9 @@ const RULES: &[Rule] = &[
     r(GEO, "nl", 0.8, &["breedtegraad", "lengtegraad", "coordinaten"]),
     g(GEO, "nl", 0.5, &["locatie"]),
     // special.health
+    g(HEALTH, "en", 0.75, &["health", "health_status"]),
     r(HEALTH, "en", 0.85, &[
-        "health", "health_status", "health_condition", "medical", "medical_condition", "medical_history",
+        "health_condition", "medical", "medical_condition", "medical_history",
         "medical_record", "medical_notes", "mental_health", "diagnosis", "diagnoses", "diagnosis_code", "icd",
         "icd_code", "disease", "illness", "allergy", "allergies", "medication", "medications", "prescription",
         "disability", "blood_type", "blood_group", "symptom", "symptoms", "pregnant", "pregnancy", "smoker",
@@ -475,7 +481,7 @@ const META_WORDS: &[&str] = &[
     "sent", "opened", "clicked", "frequency", "preference", "preferences", "pref", "prefs", "length", "len",
     "domain", "provider", "changed", "updated", "created", "modified", "deleted", "at", "visible", "visibility",
     "policy", "rule", "rules", "regex", "pattern", "server", "host", "smtp", "queue", "subject", "campaign", "label",
-    "version", "attempts", "attempt", "retries", "error", "errors", "config",
+    "version", "attempts", "attempt", "retries", "error", "errors", "config", "token",
     // de
     "bestatigt", "verifiziert", "gultig", "anzahl", "typ", "vorlage", "gesendet", "versendet", "einwilligung",
     // fr
@@ -506,7 +512,7 @@ const THING_WORDS: &[&str] = &[
     "locale", "device", "platform", "channel", "vendor", "supplier", "merchant", "carrier", "warehouse", "venue",
     "course", "tenant", "site", "website", "url", "web", "image", "bucket", "topic", "metric", "index", "view",
     "function", "module", "package", "service", "cluster", "node", "machine", "instance", "network", "wallet",
-    "contract", "proxy", "gateway", "endpoint", "ssh", "cert", "certificate", "tls", "gpg", "pgp", "hash", "gift",
+    "contract", "proxy", "gateway", "endpoint", "ssh", "cert", "certificate", "tls", "gpg", "pgp", "gift",
     "loyalty", "sim", "score", "video", "graphics", "sd", "flash", "horse", "race", "sheet", "page", "font", "queue",
     "feature", "check", "checks", "probe", "monitor", "ping", "heartbeat",
     // de
@@ -522,6 +528,37 @@ const THING_WORDS: &[&str] = &[
     "merk", "bedrijf", "bestand", "tabel", "kolom", "veld", "winkel", "apparaat", "land",
 ];
 
+/// Words in a column name that qualify a match as a person's without naming the person
+/// (`billing_city`, `home_phone`); unlike [`PERSON_WORDS`] they say nothing about a dataset.
+#[rustfmt::skip]
+const PERSONAL_QUALIFIERS: &[&str] = &[
+    "legal", "personal", "private", "home", "billing", "shipping", "delivery", "emergency", "privat", "personlich",
+    "prive", "personnel", "persoonlijk",
+];
+
+/// Things a dataset can be a table of (`products`, `categories`, `servers`): generic words in it
+/// are not about people.
+#[rustfmt::skip]
+const THING_DATASETS: &[&str] = &[
+    // en
+    "product", "item", "article", "sku", "brand", "category", "categories", "catalog", "catalogue", "inventory",
+    "stock", "warehouse", "tag", "color", "colour", "size", "currency", "currencies", "language", "locale",
+    "country", "countries", "region", "plan", "feature", "setting", "config", "configuration", "lookup", "file",
+    "asset", "server", "host", "node", "machine", "cluster", "service", "store", "venue", "branch", "office",
+    // de
+    "produkt", "produkte", "artikel", "marke", "marken", "kategorie", "kategorien", "lager", "filiale", "filialen",
+    // fr
+    "produit", "marque", "categorie", "entrepot", "magasin",
+    // es
+    "producto", "articulo", "marca", "categoria", "almacen", "tienda",
+    // nl
+    "merk", "voorraad", "magazijn", "winkel",
+];
+
+/// Leftover words saying the value is hashed or encrypted: still personal data (pseudonymised),
+/// but the validators will not recognise it.
+const HASH_WORDS: &[&str] = &["hash", "hashed", "sha", "md", "digest", "encrypted", "enc", "crypt", "cipher"];
+
 /// Words that say a match is about a person (`customer_name`, `nom_client`).
 #[rustfmt::skip]
 const PERSON_WORDS: &[&str] = &[
@@ -529,13 +566,11 @@ const PERSON_WORDS: &[&str] = &[
     "customer", "customers", "client", "clients", "user", "users", "person", "people", "member", "members",
     "patient", "patients", "employee", "employees", "staff", "student", "students", "guest", "guests", "passenger",
     "passengers", "contact", "contacts", "subscriber", "subscribers", "lead", "leads", "applicant", "applicants",
-    "recipient", "recipients", "sender", "buyer", "buyers", "owner", "holder", "first", "last", "full", "given",
-    "family", "middle", "maiden", "legal", "personal", "private", "home", "billing", "shipping", "delivery",
-    "emergency", "parent", "guardian", "spouse", "partner", "profile", "profiles", "account", "accounts", "audience",
-    "visitor", "visitors", "signup", "signups",
+    "recipient", "recipients", "sender", "buyer", "buyers", "owner", "holder", "parent", "guardian", "spouse",
+    "partner", "profile", "profiles", "account", "accounts", "audience", "visitor", "visitors", "signup", "signups",
     // de
     "kunde", "kunden", "benutzer", "nutzer", "mitarbeiter", "person", "personen", "mitglied", "mitglieder",
-    "patienten", "empfanger", "absender", "inhaber", "privat",
+    "patienten", "empfanger", "absender", "inhaber",
     // fr
     "utilisateur", "utilisateurs", "personne", "personnes", "salarie", "salaries", "employe", "employes", "membre",
     "membres", "adherent", "adherents", "titulaire", "destinataire", "expediteur",
@@ -673,7 +708,8 @@ pub fn words(name: &str) -> Vec<String> {
                 flush(&mut current);
             }
         }
-        for lower in c.to_lowercase() {
+        // Lower-casing may add combining marks (`İ` → `i̇`); they carry no meaning here.
+        for lower in c.to_lowercase().filter(|l| l.is_alphanumeric()) {
             fold_char(lower, &mut current);
         }
     }
@@ -789,8 +825,8 @@ fn dataset_kind(dataset: &str) -> DatasetKind {
     // Only the table's own name: `shop.public.customers` is about customers, not the shop.
     let table = dataset.rsplit('.').next().unwrap_or(dataset);
     let words = words(table);
-    let people = words.iter().any(|w| word_in(w, PERSON_WORDS) && !matches!(w.as_str(), "first" | "last" | "full"));
-    let things = words.iter().any(|w| word_in(w, THING_WORDS) || w == "categories" || w == "inventory");
+    let people = words.iter().any(|w| word_in(w, PERSON_WORDS));
+    let things = words.iter().any(|w| word_in(w, THING_DATASETS));
     match (people, things) {
         (true, false) => DatasetKind::People,
         (false, true) => DatasetKind::Things,
@@ -811,7 +847,8 @@ pub fn match_column(ctx: &ColumnContext<'_>) -> Vec<NameMatch> {
     let leftover: Vec<&str> = words.iter().zip(&covered).filter(|(_, c)| !**c).map(|(w, _)| w.as_str()).collect();
     let has_meta = leftover.iter().any(|w| META_WORDS.contains(w));
     let has_key = leftover.iter().any(|w| KEY_WORDS.contains(w));
-    let has_person = leftover.iter().any(|w| word_in(w, PERSON_WORDS));
+    let has_person = leftover.iter().any(|w| word_in(w, PERSON_WORDS) || PERSONAL_QUALIFIERS.contains(w));
+    let hashed = leftover.iter().any(|w| HASH_WORDS.contains(w));
     let has_thing = !has_person && leftover.iter().any(|w| word_in(w, THING_WORDS));
     let dataset = dataset_kind(ctx.dataset);
 
@@ -834,9 +871,12 @@ pub fn match_column(ctx: &ColumnContext<'_>) -> Vec<NameMatch> {
         if has_thing {
             confidence *= 0.3;
         }
+        if hashed {
+            confidence *= 0.7;
+        }
         if rule.generic {
             if has_person {
-                confidence = (confidence + 0.3).min(0.9);
+                confidence = (confidence + 0.2).min(0.9);
             }
             match dataset {
                 DatasetKind::People => confidence = (confidence + 0.2).min(0.9),
@@ -908,6 +948,7 @@ mod tests {
             ("Código Postal", &["codigo", "postal"]),
             ("Geburtsdatum", &["geburtsdatum"]),
             ("Gerätekennung", &["geratekennung"]),
+            ("İBAN", &["iban"]),
             ("ZIPCode", &["zip", "code"]),
             ("EMAIL", &["email"]),
             ("dateOfBirth", &["date", "of", "birth"]),
@@ -1257,10 +1298,32 @@ mod tests {
     }
 
     #[test]
+    fn hashed_values_stay_personal_data_with_less_confidence() {
+        let plain = best("users", "email", "text").map(|(_, c)| c).unwrap_or(0.0);
+        for column in ["email_hash", "email_sha256", "hashed_email", "md5_email", "phone_encrypted"] {
+            let found = best("users", column, "text");
+            assert!(
+                matches!(found, Some((category, c)) if category.starts_with("contact.") && (0.3..plain).contains(&c)),
+                "{column}: {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn health_words_used_by_operations_are_not_health_data() {
+        assert!(best("servers", "health_status", "text").is_none_or(|(_, c)| c < 0.3));
+        assert!(best("services", "health", "text").is_none_or(|(_, c)| c < 0.3));
+        assert!(best("orders", "health_check", "text").is_none_or(|(_, c)| c < 0.3));
+        assert!(best("patients", "health_status", "text").is_some_and(|(k, c)| k == HEALTH && c >= 0.7));
+    }
+
+    #[test]
     fn a_bare_id_is_a_subject_key_only_in_a_table_of_people() {
         assert_eq!(best("crm.customers", "id", "bigint").map(|(k, _)| k), Some(SUBJECT_KEY));
         assert_eq!(best("kunden", "uuid", "uuid").map(|(k, _)| k), Some(SUBJECT_KEY));
         assert_eq!(best("orders", "id", "bigint"), None);
+        assert_eq!(best("tickets", "assignee_id", "bigint").map(|(k, _)| k), Some(SUBJECT_KEY));
+        assert_eq!(best("employees", "manager_id", "int").map(|(k, _)| k), Some(SUBJECT_KEY));
         assert_eq!(best("products", "id", "bigint"), None);
     }
 
@@ -1272,6 +1335,26 @@ mod tests {
         assert_eq!(m.first().map(|m| m.rule), Some("email"));
         let m = match_column(&ctx("people", "kundengeburtsdatum", "date"));
         assert_eq!(m.first().map(|m| (m.category, m.rule)), Some((DOB, "geburtsdatum")));
+    }
+
+    #[test]
+    fn any_name_is_handled_without_panicking() {
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let alphabet: Vec<char> = "abcXYZ_-. 0123456789äÖßéÑçœİΩ€💳\u{0}\t".chars().collect();
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 24) as usize;
+            let name: String =
+                (0..len).map(|i| alphabet[((state >> (i % 50)) as usize + i * 7) % alphabet.len()]).collect();
+            for w in words(&name) {
+                assert!(!w.is_empty() && w.chars().all(char::is_alphanumeric), "{name:?} gave {w:?}");
+            }
+            for m in match_column(&ctx(&name, &name, &name)) {
+                assert!((0.0..=1.0).contains(&m.confidence), "{name:?}: {m:?}");
+            }
+        }
     }
 
     #[test]

@@ -58,7 +58,7 @@ fn is_domain(domain: &str) -> bool {
         return false;
     }
     let tld = labels[labels.len() - 1];
-    let punycode = tld.len() > 4 && tld[..4].eq_ignore_ascii_case("xn--");
+    let punycode = tld.len() > 4 && tld.get(..4).is_some_and(|prefix| prefix.eq_ignore_ascii_case("xn--"));
     punycode || (tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic))
 }
 
@@ -656,6 +656,7 @@ mod tests {
                 "jürgen@müller.de",
                 "a@xn--mller-kva.de",
                 "a@b.xn--p1ai",
+                "a@b.xäää",
                 "!#$%&'*+/=?^_`{|}~-@example.com",
             ],
             &[

@@ -144,7 +144,7 @@ impl Validator {
             Self::Iban => mask_iban(value),
             Self::Card => validators::is_card_number(value).then(|| mask_card(value)).flatten(),
             Self::MaskedCard => validators::is_masked_card(value).then(|| mask_masked_card(value)).flatten(),
-            Self::IpAddress => mask_ip(value),
+            Self::IpAddress => validators::is_ip(value).then(|| mask_ip(value)).flatten(),
             Self::DateOfBirth => validators::parse_date(value).is_some().then(|| mask_date(value)),
             Self::Bsn | Self::DniNie | Self::Nir | Self::CodiceFiscale | Self::SteuerId | Self::UsSsn => {
                 self.matches(value, NaiveDate::MAX).then(|| mask_keep_last(value, 2))
@@ -646,6 +646,22 @@ mod tests {
             Validator::IpAddress => 9,
             Validator::DateOfBirth => 2 + usize::from(value.contains('T')) + usize::from(value.ends_with('Z')),
             _ => 2,
+        }
+    }
+
+    #[test]
+    fn validators_and_masks_take_any_text_without_panicking() {
+        let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+        let alphabet = "0123456789aZxX*+-./:@ ()%TtäöüßéñçœΩ€💳\u{0}\t\n٣";
+        for _ in 0..20_000 {
+            let len = rng.below(40);
+            let text = rng.pick(alphabet, len);
+            for validator in Validator::ALL {
+                let hit = validator.matches(&text, today());
+                let masked = validator.mask(&text);
+                // Misses reveal nothing; hits always get a shaped mask.
+                assert_eq!(masked == MASK, !hit, "{validator:?} {text:?} -> {masked:?}");
+            }
         }
     }
 
