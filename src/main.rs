@@ -69,6 +69,11 @@ enum Command {
         /// The source's name.
         name: String,
     },
+    /// Sample a source's values (read-only) and suggest personal-data categories for review.
+    Scan {
+        /// The source's name.
+        name: String,
+    },
     /// Create a sample shop database, catalog it and serve (catalog in DIR unless CUSTODIAN_DATABASE_URL is set).
     Demo {
         /// Where the shop database (and the demo's catalog) go.
@@ -251,6 +256,11 @@ fn run(command: Command, actor: Option<&str>, mut config: Config) -> anyhow::Res
             let db = commands::open_catalog(&config)?;
             let actor = Actor::require(&db, actor, Permission::EditCatalog)?;
             crawl::run(&db, &name, &actor, true).map(|_| ())
+        }
+        Command::Scan { name } => {
+            let db = commands::open_catalog(&config)?;
+            let actor = Actor::require(&db, actor, Permission::ProposeClassification)?;
+            crawl::scan(&db, &name, &actor, true).map(|_| ())
         }
         Command::Classify { column, level, categories, remove_categories, identifier, reason } => {
             let db = commands::open_catalog(&config)?;

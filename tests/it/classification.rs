@@ -461,3 +461,25 @@ async fn a_value_scan_suggests_categories_from_sampled_values() {
         assert_eq!(last_event(&app).action, "scan.finish", "{ctx}");
     }
 }
+
+#[actix_web::test]
+async fn the_command_line_scans_a_source_as_a_steward() {
+    use custodian::commands::actor::Actor;
+    use custodian::commands::crawl::scan;
+    use custodian::governance::access::Permission;
+    let app = TestApp::new(TestCatalog::sqlite());
+    let (target, ids) = setup(&app).await;
+    target.execute("INSERT INTO customers (email) VALUES ('ann@example.org'), ('bo@example.com'), ('cy@example.net');");
+    let viewer = app.user(Role::Viewer);
+    assert!(Actor::require(&app.db, Some(&viewer.username), Permission::ProposeClassification).is_err());
+    let steward = app.user(Role::Steward);
+    let actor = Actor::require(&app.db, Some(&steward.username), Permission::ProposeClassification).expect("steward");
+    let outcome = scan(&app.db, "shop", &actor, false).expect("scan");
+    assert_eq!(outcome.datasets, 2);
+    assert_eq!(outcome.unreadable_datasets, 0);
+    let open = repo::open_suggestions_for(&mut app.db.reader().expect("conn"), &[ids.email]).expect("open");
+    let email = open.iter().find(|s| s.category_id == ids.email_category).expect("e-mail suggestion");
+    // The name matched at crawl; the scan adds what the values show.
+    assert!(email.evidence.contains("3 of 3"), "{}", email.evidence);
+    assert!(scan(&app.db, "no-such-source", &actor, false).is_err());
+}
