@@ -9,8 +9,12 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use super::audit::AuditEvent;
+use super::lineage::{NewColumnLineageEdge, NewLineageEdge, NewPipelineStatement, NewPipelineTable};
 use super::models::{NewColumn, NewDataset, NewForeignKey};
-use super::schema::{audit_events, audit_head, dataset_columns, datasets, foreign_keys};
+use super::schema::{
+    audit_events, audit_head, column_lineage_edges, dataset_columns, datasets, foreign_keys, lineage_edges,
+    pipeline_statements, pipeline_tables,
+};
 use super::{AnyConnection, Backend, MultiBackend};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -173,6 +177,43 @@ pub fn insert_columns(conn: &mut AnyConnection, rows: &[NewColumn]) -> QueryResu
 
 pub fn insert_foreign_keys(conn: &mut AnyConnection, rows: &[NewForeignKey]) -> QueryResult<usize> {
     per_backend!(conn, c => diesel::insert_into(foreign_keys::table).values(rows).execute(c))
+}
+
+/// Multi-row insert of datasets, skipping any whose (source, schema, name) exists already (a crawl
+/// or another ingest got there first); returns how many were inserted.
+pub fn insert_datasets_if_absent(conn: &mut AnyConnection, rows: &[NewDataset]) -> QueryResult<usize> {
+    match conn {
+        AnyConnection::Postgres(c) => {
+            diesel::insert_into(datasets::table).values(rows).on_conflict_do_nothing().execute(c)
+        }
+        AnyConnection::Sqlite(c) => diesel::insert_or_ignore_into(datasets::table).values(rows).execute(c),
+    }
+}
+
+/// Multi-row insert of columns, skipping any whose (dataset, name) exists already.
+pub fn insert_columns_if_absent(conn: &mut AnyConnection, rows: &[NewColumn]) -> QueryResult<usize> {
+    match conn {
+        AnyConnection::Postgres(c) => {
+            diesel::insert_into(dataset_columns::table).values(rows).on_conflict_do_nothing().execute(c)
+        }
+        AnyConnection::Sqlite(c) => diesel::insert_or_ignore_into(dataset_columns::table).values(rows).execute(c),
+    }
+}
+
+pub fn insert_pipeline_statements(conn: &mut AnyConnection, rows: &[NewPipelineStatement]) -> QueryResult<usize> {
+    per_backend!(conn, c => diesel::insert_into(pipeline_statements::table).values(rows).execute(c))
+}
+
+pub fn insert_pipeline_tables(conn: &mut AnyConnection, rows: &[NewPipelineTable]) -> QueryResult<usize> {
+    per_backend!(conn, c => diesel::insert_into(pipeline_tables::table).values(rows).execute(c))
+}
+
+pub fn insert_lineage_edges(conn: &mut AnyConnection, rows: &[NewLineageEdge]) -> QueryResult<usize> {
+    per_backend!(conn, c => diesel::insert_into(lineage_edges::table).values(rows).execute(c))
+}
+
+pub fn insert_column_lineage_edges(conn: &mut AnyConnection, rows: &[NewColumnLineageEdge]) -> QueryResult<usize> {
+    per_backend!(conn, c => diesel::insert_into(column_lineage_edges::table).values(rows).execute(c))
 }
 
 /// Multi-row insert of audit events (the bulk append).

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod audit;
 pub mod catalog;
 pub mod dialect;
+pub mod lineage;
 pub mod models;
 pub mod schema;
 pub mod search;
