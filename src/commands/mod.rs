@@ -6,6 +6,7 @@ pub mod actor;
 pub mod audit;
 pub mod crawl;
 pub mod demo;
+pub mod ingest;
 pub mod lineage;
 pub mod migrate;
 pub mod seed;

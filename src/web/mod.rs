@@ -11,7 +11,9 @@ pub mod datasets;
 pub mod errors;
 pub mod forms;
 pub mod home;
+pub mod lineage;
 pub mod login;
+pub mod pipelines;
 pub mod search;
 pub mod sources;
 pub mod view;
@@ -90,6 +92,7 @@ pub enum Section {
     Home,
     Catalog,
     Sources,
+    Lineage,
     Search,
     Admin,
     Audit,
@@ -169,6 +172,7 @@ impl Layout {
             Section::Home => "home",
             Section::Catalog => "catalog",
             Section::Sources => "sources",
+            Section::Lineage => "lineage",
             Section::Search => "search",
             Section::Admin => "admin",
             Section::Audit => "audit",
@@ -222,6 +226,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/{id}/edit", web::post().to(datasets::update))
                 .route("/{id}/columns/{column}/edit", web::get().to(datasets::column_edit_form))
                 .route("/{id}/columns/{column}/edit", web::post().to(datasets::column_update)),
+        )
+        .service(
+            web::scope("/pipelines")
+                .route("", web::get().to(pipelines::list))
+                .route("", web::post().to(pipelines::create))
+                .route("/new", web::get().to(pipelines::new_form))
+                .route("/{id}", web::get().to(pipelines::show))
+                .route("/{id}/analyse", web::post().to(pipelines::analyse_again)),
         )
         .service(api::scope());
 }
