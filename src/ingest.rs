@@ -28,8 +28,8 @@ use sha2::{Digest, Sha256};
 
 use crate::db::audit::{self, AuditActor};
 use crate::db::lineage::{
-    self as repo, ColumnKey, DatasetKey, NewColumnLineageEdge, NewLineageEdge, NewPipelineStatement,
-    NewPipelineTable, PipelineValues, REFERENCED, access, pipeline_status,
+    self as repo, ColumnKey, DatasetKey, NewColumnLineageEdge, NewLineageEdge, NewPipelineStatement, NewPipelineTable,
+    PipelineValues, REFERENCED, access, pipeline_status,
 };
 use crate::db::models::Source;
 use crate::db::{AnyConnection, catalog, dialect};
@@ -214,7 +214,8 @@ pub fn ingest(
         let mut knowledge = SchemaKnowledge::new();
         for d in found.values() {
             if let Some(cols) = columns.get(&d.id) {
-                let key = if d.schema_name.is_empty() { d.name.clone() } else { format!("{}.{}", d.schema_name, d.name) };
+                let key =
+                    if d.schema_name.is_empty() { d.name.clone() } else { format!("{}.{}", d.schema_name, d.name) };
                 knowledge.insert(key, cols.clone());
             }
         }
@@ -283,13 +284,16 @@ fn split_column(end: &str) -> Option<(&str, &str)> {
     end.rsplit_once('.')
 }
 
+/// A column edge by names: `(source table, source column, target table, target column, kind)`.
+type NamedColumnEdge = (String, String, String, String, EdgeKind);
+
 /// One statement's lineage after intermediate tables are carried through.
 #[derive(Default)]
 struct StatementPlan {
     /// `(source table, target table)`.
     table_edges: Vec<(String, String)>,
     /// `(source table, source column, target table, target column, kind)`.
-    column_edges: Vec<(String, String, String, String, EdgeKind)>,
+    column_edges: Vec<NamedColumnEdge>,
     /// Column edges with an end that names no table.
     unresolved: usize,
 }
@@ -320,7 +324,8 @@ impl Plan {
         // Statement index → tables it drops.
         let drops: Vec<(usize, &Vec<String>)> =
             effects.iter().filter(|s| s.kind.starts_with("DROP")).map(|s| (s.index, &s.targets)).collect();
-        let dropped_after = |index: usize, table: &str| drops.iter().any(|(j, t)| *j > index && t.iter().any(|n| n == table));
+        let dropped_after =
+            |index: usize, table: &str| drops.iter().any(|(j, t)| *j > index && t.iter().any(|n| n == table));
         let mut written: HashMap<&str, bool> = HashMap::new();
         for s in flow {
             for t in &s.targets {
@@ -344,7 +349,7 @@ impl Plan {
                 }
             }
             // Column edges with intermediate sources replaced by what the intermediate came from.
-            let mut edges: Vec<(String, String, String, String, EdgeKind)> = Vec::new();
+            let mut edges: Vec<NamedColumnEdge> = Vec::new();
             for e in &s.column_edges {
                 let (Some((src_table, src_col)), Some((tgt_table, tgt_col))) =
                     (split_column(&e.source), split_column(&e.target))
@@ -357,17 +362,26 @@ impl Plan {
                         for (col, srcs) in &i.columns {
                             let target = if tgt_col == "*" { col.as_str() } else { tgt_col };
                             for (t, c, k) in srcs {
-                                push_unique(&mut edges, (t.clone(), c.clone(), tgt_table.into(), target.into(), k.then(e.kind)));
+                                push_unique(
+                                    &mut edges,
+                                    (t.clone(), c.clone(), tgt_table.into(), target.into(), k.then(e.kind)),
+                                );
                             }
                         }
                     }
                     Some(i) => {
                         for (t, c, k) in i.columns.get(&src_col.to_lowercase()).into_iter().flatten() {
-                            push_unique(&mut edges, (t.clone(), c.clone(), tgt_table.into(), tgt_col.into(), k.then(e.kind)));
+                            push_unique(
+                                &mut edges,
+                                (t.clone(), c.clone(), tgt_table.into(), tgt_col.into(), k.then(e.kind)),
+                            );
                         }
                     }
                     None if local.contains(src_table) => {}
-                    None => push_unique(&mut edges, (src_table.into(), src_col.into(), tgt_table.into(), tgt_col.into(), e.kind)),
+                    None => push_unique(
+                        &mut edges,
+                        (src_table.into(), src_col.into(), tgt_table.into(), tgt_col.into(), e.kind),
+                    ),
                 }
             }
             for t in &s.targets {
@@ -626,7 +640,7 @@ fn store(
     }
     let referenced: HashSet<i64> = found.values().filter(|d| d.kind == REFERENCED).map(|d| d.id).collect();
     // Stars copy every column the source is known to have.
-    let mut expanded: Vec<Vec<(String, String, String, String, EdgeKind)>> = Vec::with_capacity(plan.statements.len());
+    let mut expanded: Vec<Vec<NamedColumnEdge>> = Vec::with_capacity(plan.statements.len());
     for s in &plan.statements {
         let mut edges = Vec::with_capacity(s.column_edges.len());
         for (st, sc, tt, tc, k) in &s.column_edges {
@@ -681,8 +695,11 @@ fn store(
     // The pipeline row.
     let flow = &analysis.flow;
     let errors_json = serde_json::to_string(&flow.errors).unwrap_or_else(|_| "[]".to_owned());
-    let failed_statements =
-        flow.statements.iter().filter(|s| s.status == StatementStatus::Degraded || flow.errors.iter().any(|e| e.statement == s.index)).count();
+    let failed_statements = flow
+        .statements
+        .iter()
+        .filter(|s| s.status == StatementStatus::Degraded || flow.errors.iter().any(|e| e.statement == s.index))
+        .count();
     let status = if !flow.statements.is_empty() && failed_statements == flow.statements.len() {
         pipeline_status::FAILED
     } else if failed_statements > 0 || !flow.errors.is_empty() || flow.degraded {
@@ -707,7 +724,12 @@ fn store(
                     && from.id != to.id
                     && seen_edges.insert((index, from.id, to.id))
                 {
-                    edges.push(NewLineageEdge { pipeline_id: 0, statement_index: index, from_dataset_id: from.id, to_dataset_id: to.id });
+                    edges.push(NewLineageEdge {
+                        pipeline_id: 0,
+                        statement_index: index,
+                        from_dataset_id: from.id,
+                        to_dataset_id: to.id,
+                    });
                 }
             }
         }
@@ -893,8 +915,14 @@ mod tests {
         };
         assert_eq!(names.place("orders"), Place { source_id: 1, schema: "main".into(), table: "orders".into() });
         assert_eq!(names.place("sales.orders"), Place { source_id: 1, schema: "sales".into(), table: "orders".into() });
-        assert_eq!(names.place("dwh.public.orders"), Place { source_id: 2, schema: "public".into(), table: "orders".into() });
+        assert_eq!(
+            names.place("dwh.public.orders"),
+            Place { source_id: 2, schema: "public".into(), table: "orders".into() }
+        );
         assert_eq!(names.place("proj.ds.t"), Place { source_id: 1, schema: "ds".into(), table: "t".into() });
-        assert_eq!(names.place("s3://bucket/x"), Place { source_id: 1, schema: String::new(), table: "s3://bucket/x".into() });
+        assert_eq!(
+            names.place("s3://bucket/x"),
+            Place { source_id: 1, schema: String::new(), table: "s3://bucket/x".into() }
+        );
     }
 }

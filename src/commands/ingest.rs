@@ -237,8 +237,8 @@ mod tests {
             std::fs::write(root.join(f), "select 1").expect("write");
         }
         let s = |p: &Path| p.to_string_lossy().into_owned();
-        let files = collect_files(&[s(&root.join("a")), s(&root.join("three.sql")), s(&root.join("*.sql"))])
-            .expect("collect");
+        let files =
+            collect_files(&[s(&root.join("a")), s(&root.join("three.sql")), s(&root.join("*.sql"))]).expect("collect");
         let names: Vec<String> = files.iter().map(|f| f.strip_prefix(root).map(s).unwrap_or_default()).collect();
         assert_eq!(names, ["a/b/two.SQL", "a/one.sql", "three.sql"]);
         assert!(collect_files(&[s(&root.join("nothing-*.sql"))]).is_err());

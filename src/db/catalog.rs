@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::lineage::REFERENCED;
 use super::models::*;
 use super::schema::{crawl_runs, dataset_columns, datasets, foreign_keys, sources};
-use super::lineage::REFERENCED;
 use super::{AnyConnection, MultiBackend, dialect};
 use crate::targets::{Snapshot, SnapshotColumn, SnapshotDataset};
 
@@ -535,7 +535,7 @@ pub fn apply_snapshot(
             .filter(datasets::kind.ne(REFERENCED)),
     )
     .set(datasets::last_crawled_at.eq(now))
-        .execute(conn)?;
+    .execute(conn)?;
 
     // Columns.
     let existing_columns: Vec<DatasetColumn> = dataset_columns::table
@@ -778,10 +778,8 @@ fn adopt_referenced_columns(
         if current.contains_key(&col.name) {
             continue;
         }
-        let old = current
-            .keys()
-            .find(|name| name.eq_ignore_ascii_case(&col.name) && !exact.contains(name.as_str()))
-            .cloned();
+        let old =
+            current.keys().find(|name| name.eq_ignore_ascii_case(&col.name) && !exact.contains(name.as_str())).cloned();
         let Some(mut column) = old.and_then(|name| current.remove(&name)) else { continue };
         diesel::update(dataset_columns::table.find(column.id))
             .set((dataset_columns::name.eq(&col.name), dataset_columns::updated_at.eq(now)))

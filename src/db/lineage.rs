@@ -230,8 +230,8 @@ pub fn update_pipeline(conn: &mut AnyConnection, id: i64, values: &PipelineValue
 
 /// Deletes a pipeline's statements, tables and edges (before they are replaced).
 pub fn clear_pipeline_lineage(conn: &mut AnyConnection, id: i64) -> QueryResult<usize> {
-    let mut n = diesel::delete(column_lineage_edges::table.filter(column_lineage_edges::pipeline_id.eq(id)))
-        .execute(conn)?;
+    let mut n =
+        diesel::delete(column_lineage_edges::table.filter(column_lineage_edges::pipeline_id.eq(id))).execute(conn)?;
     n += diesel::delete(lineage_edges::table.filter(lineage_edges::pipeline_id.eq(id))).execute(conn)?;
     n += diesel::delete(pipeline_tables::table.filter(pipeline_tables::pipeline_id.eq(id))).execute(conn)?;
     n += diesel::delete(pipeline_statements::table.filter(pipeline_statements::pipeline_id.eq(id))).execute(conn)?;
@@ -550,8 +550,10 @@ pub fn dataset_lineage(conn: &mut AnyConnection, dataset_id: i64, limit: i64) ->
         .limit(limit + 1)
         .select((lineage_edges::to_dataset_id, lineage_edges::pipeline_id, lineage_edges::statement_index))
         .load(conn)?;
-    let column_ids: Vec<i64> =
-        dataset_columns::table.filter(dataset_columns::dataset_id.eq(dataset_id)).select(dataset_columns::id).load(conn)?;
+    let column_ids: Vec<i64> = dataset_columns::table
+        .filter(dataset_columns::dataset_id.eq(dataset_id))
+        .select(dataset_columns::id)
+        .load(conn)?;
     let mut into: Vec<ColumnEdgeIds> = Vec::new();
     let mut out_of: Vec<ColumnEdgeIds> = Vec::new();
     for chunk in column_ids.chunks(ID_CHUNK) {
@@ -583,13 +585,19 @@ pub fn dataset_lineage(conn: &mut AnyConnection, dataset_id: i64, limit: i64) ->
     })
 }
 
+/// The lineage of one column.
+#[derive(Clone, Debug)]
+pub struct ColumnLineage {
+    pub column: ColumnRef,
+    /// Edges into the column: what it is derived from.
+    pub sources: Vec<ColumnLink>,
+    /// Edges out of the column: what is derived from it.
+    pub targets: Vec<ColumnLink>,
+}
+
 /// The edges into and out of one column, each with its statement. `None` when there is no such
 /// column.
-pub fn column_lineage(
-    conn: &mut AnyConnection,
-    column_id: i64,
-    limit: i64,
-) -> QueryResult<Option<(ColumnRef, Vec<ColumnLink>, Vec<ColumnLink>)>> {
+pub fn column_lineage(conn: &mut AnyConnection, column_id: i64, limit: i64) -> QueryResult<Option<ColumnLineage>> {
     let found = load_columns(conn, &HashSet::from([column_id]))?;
     let Some(column) = found.get(&column_id).cloned() else {
         return Ok(None);
@@ -599,7 +607,7 @@ pub fn column_lineage(
     let pipeline_ids: HashSet<i64> = into.iter().chain(&out_of).map(|e| e.pipeline_id).collect();
     let pipelines = pipeline_names(conn, &pipeline_ids)?;
     let (sources, targets) = column_links(conn, into, out_of, &pipelines)?;
-    Ok(Some((column, sources, targets)))
+    Ok(Some(ColumnLineage { column, sources, targets }))
 }
 
 #[derive(Clone, Copy)]

@@ -76,7 +76,11 @@ fn dataset_link(d: &DatasetRef) -> TableLink {
 }
 
 fn neighbour_view(n: &Neighbour) -> NeighbourView {
-    NeighbourView { dataset: dataset_link(&n.dataset), source: n.dataset.source_name.clone(), via: n.via.iter().map(via_link).collect() }
+    NeighbourView {
+        dataset: dataset_link(&n.dataset),
+        source: n.dataset.source_name.clone(),
+        via: n.via.iter().map(via_link).collect(),
+    }
 }
 
 /// Loads the lineage the dataset page shows.
@@ -252,7 +256,7 @@ struct ColumnLineageJson {
 
 pub async fn api_column_lineage(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let (column, sources, targets) = read(&state, move |conn| {
+    let repo::ColumnLineage { column, sources, targets } = read(&state, move |conn| {
         repo::column_lineage(conn, id, LIMIT)?.ok_or_else(|| AppError::not_found(format!("Column {id}")))
     })
     .await?;

@@ -215,9 +215,10 @@ fn statement_lines(sql: &str, statements: &[PipelineStatement]) -> Vec<Vec<LineV
             let text = lines.get(next - 1).copied().unwrap_or_default();
             let error = match (s.error_line, s.error_column, &s.error_message) {
                 (Some(line), Some(column), Some(message)) if line as usize == next => {
-                    let pad = text.chars().take(usize::try_from(column).unwrap_or(1).saturating_sub(1)).map(|c| {
-                        if c == '\t' { '\t' } else { ' ' }
-                    });
+                    let pad = text
+                        .chars()
+                        .take(usize::try_from(column).unwrap_or(1).saturating_sub(1))
+                        .map(|c| if c == '\t' { '\t' } else { ' ' });
                     Some((pad.collect(), message.clone()))
                 }
                 _ => None,
@@ -383,7 +384,13 @@ impl NewPage {
     }
 }
 
-fn new_page(state: &AppState, user: &CurrentUser, form: PasteForm, sources: Vec<Source>, errors: FieldErrors) -> NewPage {
+fn new_page(
+    state: &AppState,
+    user: &CurrentUser,
+    form: PasteForm,
+    sources: Vec<Source>,
+    errors: FieldErrors,
+) -> NewPage {
     let chosen = form.source.as_deref().and_then(|s| s.parse::<i64>().ok());
     let only = (sources.len() == 1).then(|| sources[0].id);
     let sources = sources
@@ -459,15 +466,13 @@ pub async fn create(
         errors.add("sql", "Paste the SQL to ingest.");
     }
     let target = match source {
-        Some(source) if errors.is_empty() => {
-            match IngestTarget::new(source, dialect, default_schema.as_deref()) {
-                Ok(t) => Some(t),
-                Err(e) => {
-                    errors.add("dialect", e.to_string());
-                    None
-                }
+        Some(source) if errors.is_empty() => match IngestTarget::new(source, dialect, default_schema.as_deref()) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                errors.add("dialect", e.to_string());
+                None
             }
-        }
+        },
         _ => None,
     };
     let Some(target) = target else {
@@ -493,8 +498,8 @@ pub async fn analyse_again(
             repo::find_pipeline(conn, id)?.ok_or_else(|| AppError::not_found(format!("Pipeline {id}")))?;
         let source = catalog::find_source(conn, pipeline.source_id)?
             .ok_or_else(|| AppError::not_found(format!("Source {}", pipeline.source_id)))?;
-        let target = IngestTarget::new(source, Some(&pipeline.dialect), Some(&pipeline.default_schema))
-            .map_err(app_error)?;
+        let target =
+            IngestTarget::new(source, Some(&pipeline.dialect), Some(&pipeline.default_schema)).map_err(app_error)?;
         let input = SqlInput { name: pipeline.name, path: pipeline.path, sql: pipeline.sql_text };
         ingest::ingest(conn, &by, &target, &input, true, Some("analysed again with the catalog as it is now"))
             .map_err(app_error)
