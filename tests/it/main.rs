@@ -6,6 +6,8 @@ mod audit;
 mod audit_trail;
 mod browser;
 mod crawl;
+mod ingest;
+mod lineage_pages;
 mod migrations;
 mod pages;
 mod search;

@@ -1,5 +1,6 @@
--- Finance's monthly reconciliation: orders whose payments do not add up to the order total.
--- The per-order payment totals are a temporary table, dropped at the end.
+-- Finance's monthly reconciliation: orders whose money needs attention — returned orders that
+-- were paid (a refund is due) and orders whose payments do not add up to the order total. The
+-- per-order payment totals are a temporary table, dropped at the end.
 DROP TABLE IF EXISTS payment_mismatches;
 
 CREATE TEMP TABLE payment_totals AS
@@ -18,10 +19,12 @@ SELECT
     o.total_cents,
     t.paid_cents,
     t.payer_email,
-    o.total_cents - COALESCE(t.paid_cents, 0) AS difference_cents
+    CASE WHEN o.status = 'returned' THEN 'refund_due' ELSE 'amount_mismatch' END AS reason,
+    CASE WHEN o.status = 'returned' THEN COALESCE(t.paid_cents, 0)
+         ELSE o.total_cents - COALESCE(t.paid_cents, 0) END AS difference_cents
 FROM orders o
 LEFT JOIN payment_totals t ON t.order_id = o.id
-WHERE o.status NOT IN ('cancelled', 'pending_payment')
-  AND o.total_cents <> COALESCE(t.paid_cents, 0);
+WHERE (o.status = 'returned' AND COALESCE(t.paid_cents, 0) > 0)
+   OR (o.status NOT IN ('cancelled', 'pending_payment', 'returned') AND o.total_cents <> COALESCE(t.paid_cents, 0));
 
 DROP TABLE payment_totals;
