@@ -93,6 +93,11 @@ pub struct IngestTarget {
     pub source: Source,
     pub dialect: String,
     pub default_schema: String,
+    /// Commit without waiting for the disk (PostgreSQL), for a batch that ends with
+    /// [`dialect::flush_commits`]; see [`IngestTarget::batch`].
+    pub deferred_flush: bool,
+    /// Source names (lower case) to ids, read once per target.
+    sources: std::sync::OnceLock<HashMap<String, i64>>,
 }
 
 impl IngestTarget {
@@ -110,7 +115,25 @@ impl IngestTarget {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map_or_else(|| source.default_schema.clone(), str::to_owned);
-        Ok(Self { source, dialect, default_schema })
+        Ok(Self { source, dialect, default_schema, deferred_flush: false, sources: std::sync::OnceLock::new() })
+    }
+
+    /// For many ingests in a row: each commits without waiting for the disk to confirm (as
+    /// SQLite's WAL with `synchronous = NORMAL` does anyway), and the caller ends the batch with
+    /// [`dialect::flush_commits`], which makes every one of them durable before it reports
+    /// success. A crash in between loses whole ingests, never part of one, and re-running the
+    /// batch redoes exactly those.
+    pub fn batch(mut self) -> Self {
+        self.deferred_flush = true;
+        self
+    }
+
+    fn source_ids(&self, conn: &mut AnyConnection) -> Result<&HashMap<String, i64>, diesel::result::Error> {
+        if let Some(map) = self.sources.get() {
+            return Ok(map);
+        }
+        let map = catalog::list_sources(conn)?.into_iter().map(|s| (s.name.to_lowercase(), s.id)).collect();
+        Ok(self.sources.get_or_init(|| map))
     }
 }
 
@@ -181,7 +204,8 @@ pub fn ingest(
     reason: Option<&str>,
 ) -> Result<IngestReport, IngestError> {
     let hash = content_hash(&input.sql);
-    if let Some(key) = repo::find_pipeline_key(conn, &input.path)?
+    let existing = repo::find_pipeline_key(conn, &input.path)?;
+    if let Some(key) = &existing
         && !force
         && key.content_hash == hash
         && key.source_id == target.source.id
@@ -202,8 +226,7 @@ pub fn ingest(
         });
     }
 
-    let sources = catalog::list_sources(conn)?;
-    let names = Names::new(target, &sources);
+    let names = Names::new(target, target.source_ids(conn)?.clone());
     // First without schema knowledge; again with it when the catalog knows columns of the tables
     // named (star expansion, unqualified columns in joins).
     let mut analysis = Analysis::run(&input.sql, target, SchemaKnowledge::new())?;
@@ -229,8 +252,12 @@ pub fn ingest(
     let plan = Plan::new(&analysis);
 
     dialect::write_transaction(conn, |conn| {
+        if target.deferred_flush {
+            dialect::defer_commit_flush(conn)?;
+        }
         let now = crate::db::now();
-        store(conn, by, target, input, &hash, &names, found, &analysis, &plan, reason, now)
+        let existing = existing.map(|k| k.id);
+        store(conn, by, target, input, &hash, &names, found, existing, &analysis, &plan, reason, now)
     })
 }
 
@@ -441,12 +468,8 @@ fn looks_like_path(name: &str) -> bool {
 }
 
 impl Names {
-    fn new(target: &IngestTarget, sources: &[Source]) -> Self {
-        Self {
-            source_id: target.source.id,
-            default_schema: target.default_schema.clone(),
-            sources: sources.iter().map(|s| (s.name.to_lowercase(), s.id)).collect(),
-        }
+    fn new(target: &IngestTarget, sources: HashMap<String, i64>) -> Self {
+        Self { source_id: target.source.id, default_schema: target.default_schema.clone(), sources }
     }
 
     fn place(&self, name: &str) -> Place {
@@ -579,6 +602,7 @@ fn store(
     hash: &str,
     names: &Names,
     mut found: HashMap<String, DatasetKey>,
+    existing: Option<i64>,
     analysis: &Analysis,
     plan: &Plan,
     reason: Option<&str>,
@@ -599,27 +623,25 @@ fn store(
             needed.insert(b.clone());
         }
     }
-    // Datasets may have appeared since the lookup (a crawl, another ingest): look again for the
-    // missing ones, then create what is still missing.
+    // Create what is missing. A dataset that appeared since the lookup (a crawl or another ingest
+    // got there first) is kept as it is, and found by the lookup that follows.
     let missing: BTreeSet<String> = needed.iter().filter(|n| !found.contains_key(*n)).cloned().collect();
     let mut datasets_created = 0;
+    // Per source: (datasets, columns) added, for its counts.
+    let mut added: HashMap<i64, (i64, i64)> = HashMap::new();
     if !missing.is_empty() {
-        found.extend(names.lookup(conn, &missing)?);
         let mut to_create: HashMap<i64, Vec<(String, String)>> = HashMap::new();
-        for name in missing.iter().filter(|n| !found.contains_key(*n)) {
+        for name in &missing {
             let place = names.place(name);
             let keys = to_create.entry(place.source_id).or_default();
             push_unique(keys, (place.schema, place.table));
         }
         for (source_id, keys) in &to_create {
             let created = repo::create_referenced_datasets(conn, *source_id, keys, now)?;
-            repo::bump_source_counts(conn, *source_id, created as i64, 0)?;
+            added.entry(*source_id).or_default().0 += created as i64;
             datasets_created += created;
         }
-        if !to_create.is_empty() {
-            let still: BTreeSet<String> = missing.iter().filter(|n| !found.contains_key(*n)).cloned().collect();
-            found.extend(names.lookup(conn, &still)?);
-        }
+        found.extend(names.lookup(conn, &missing)?);
     }
     let dataset_of = |name: &str| found.get(name);
 
@@ -683,7 +705,7 @@ fn store(
         }
         for (source_id, cols) in per_source {
             let created = repo::create_referenced_columns(conn, &cols, now)?;
-            repo::bump_source_counts(conn, source_id, 0, created as i64)?;
+            added.entry(source_id).or_default().1 += created as i64;
             columns_created += created;
         }
         columns = ColumnIndex::default();
@@ -798,11 +820,14 @@ fn store(
         ingested_at: now,
         updated_at: now,
     };
-    let (pipeline_id, outcome) = match repo::find_pipeline_key(conn, &input.path)? {
-        Some(key) => {
-            repo::clear_pipeline_lineage(conn, key.id)?;
-            repo::update_pipeline(conn, key.id, &values)?;
-            (key.id, Outcome::Replaced)
+    for (source_id, (datasets, columns)) in added {
+        repo::bump_source_counts(conn, source_id, datasets, columns)?;
+    }
+    let (pipeline_id, outcome) = match existing {
+        Some(id) => {
+            repo::clear_pipeline_lineage(conn, id)?;
+            repo::update_pipeline(conn, id, &values)?;
+            (id, Outcome::Replaced)
         }
         None => (repo::insert_pipeline(conn, &values, now)?, Outcome::Created),
     };

@@ -63,7 +63,7 @@ pub fn sql(db: &Db, actor: &Actor, args: &SqlArgs, show_progress: bool) -> anyho
     let files = collect_files(&args.paths)?;
     let mut conn = db.writer()?;
     let source = ingest::choose_source(&mut conn, args.source.as_deref())?;
-    let target = IngestTarget::new(source, args.dialect.as_deref(), args.default_schema.as_deref())?;
+    let target = IngestTarget::new(source, args.dialect.as_deref(), args.default_schema.as_deref())?.batch();
     let cwd = std::env::current_dir().ok().and_then(|d| d.canonicalize().ok());
     let by = actor.audit();
 
@@ -95,8 +95,15 @@ pub fn sql(db: &Db, actor: &Actor, args: &SqlArgs, show_progress: bool) -> anyho
         };
         let name = file.file_name().map_or_else(|| path.clone(), |n| n.to_string_lossy().into_owned());
         let input = SqlInput { name, path: path.clone(), sql };
-        let report = ingest::ingest(&mut conn, &by, &target, &input, false, None)
-            .with_context(|| format!("ingesting {path} failed; the files before it are stored"))?;
+        let report = match ingest::ingest(&mut conn, &by, &target, &input, false, None) {
+            Ok(report) => report,
+            Err(e) => {
+                bar.finish_and_clear();
+                // What was stored before this file stays stored, durably.
+                let _ = crate::db::dialect::flush_commits(&mut conn);
+                return Err(e).with_context(|| format!("ingesting {path} failed; the files before it are stored"));
+            }
+        };
         match report.outcome {
             Outcome::Unchanged => summary.unchanged += 1,
             Outcome::Created => summary.created += 1,
@@ -112,6 +119,8 @@ pub fn sql(db: &Db, actor: &Actor, args: &SqlArgs, show_progress: bool) -> anyho
         }
         bar.inc(1);
     }
+    // Every ingest of the batch committed without waiting for the disk: wait once, now.
+    crate::db::dialect::flush_commits(&mut conn)?;
     bar.finish_and_clear();
     drop(conn);
     if show_progress {

@@ -220,8 +220,7 @@ pub fn list_recent_pipelines(conn: &mut AnyConnection, limit: i64) -> QueryResul
 
 /// Stores a new pipeline; returns its id.
 pub fn insert_pipeline(conn: &mut AnyConnection, values: &PipelineValues, now: NaiveDateTime) -> QueryResult<i64> {
-    diesel::insert_into(pipelines::table).values((values, pipelines::created_at.eq(now))).execute(conn)?;
-    pipelines::table.filter(pipelines::path.eq(&values.path)).select(pipelines::id).first(conn)
+    dialect::insert_pipeline(conn, values, now)
 }
 
 pub fn update_pipeline(conn: &mut AnyConnection, id: i64, values: &PipelineValues) -> QueryResult<usize> {
