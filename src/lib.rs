@@ -14,6 +14,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod governance;
+pub mod ingest;
 pub mod jobs;
 pub mod lineage;
 pub mod suggestions;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use custodian::commands::actor::Actor;
 use custodian::commands::user::{self, PasswordSource};
-use custodian::commands::{self, audit, crawl, demo, lineage, migrate, seed, serve, source};
+use custodian::commands::{self, audit, crawl, demo, ingest, lineage, migrate, seed, serve, source};
 use custodian::config::Config;
 use custodian::governance::access::{Permission, Role};
 use custodian::targets::SourceKind;
@@ -86,6 +86,9 @@ enum Command {
         #[arg(long)]
         no_serve: bool,
     },
+    /// Ingest pipeline SQL into the catalog: pipelines, table and column lineage.
+    #[command(subcommand)]
+    Ingest(ingest::IngestCommand),
     /// Print the table and column lineage of SQL as JSON (single file or --batch JSON Lines).
     Lineage(lineage::LineageArgs),
     /// Verify, checkpoint and export the tamper-evident audit log.
@@ -269,6 +272,11 @@ fn run(command: Command, actor: Option<&str>, mut config: Config) -> anyhow::Res
                 actor,
                 &commands::classify::ClassifyArgs { column, level, categories, remove_categories, identifier, reason },
             )
+        }
+        Command::Ingest(command) => {
+            let db = commands::open_catalog(&config)?;
+            let actor = Actor::require(&db, actor, Permission::EditCatalog)?;
+            ingest::run(&db, &actor, command, true).map(|_| ())
         }
         Command::User(command) => {
             let db = commands::open_catalog(&config)?;

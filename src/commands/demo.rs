@@ -1,5 +1,6 @@
-//! `custodian demo`: builds the sample shop database, registers and crawls it, documents a few
-//! of its datasets the way a data team would, and serves the catalog.
+//! `custodian demo`: builds the sample shop database, runs its pipelines in it, registers and
+//! crawls it, documents a few of its datasets the way a data team would, ingests the pipelines
+//! for their lineage, and serves the catalog.
 
 use std::path::{Path, PathBuf};
 
@@ -11,8 +12,10 @@ use crate::config::Config;
 use crate::db::accounts as accounts_repo;
 use crate::db::audit::{self, AuditActor};
 use crate::db::{Db, catalog, dialect, now};
+use crate::demo::pipelines::PIPELINES;
 use crate::demo::{DEMO_ACCOUNTS, ShopOptions, create_shop_database};
 use crate::governance::access::Role;
+use crate::ingest::{self, IngestTarget, SqlInput};
 use crate::targets::ConnectionRef;
 
 /// The demo source's name.
@@ -71,6 +74,8 @@ pub fn prepare(config: &Config, dir: &Path, show_progress: bool) -> anyhow::Resu
             summary.tables.len()
         );
     }
+    crate::demo::pipelines::run_pipelines(&shop_path)
+        .with_context(|| format!("running the demo pipelines in {}", shop_path.display()))?;
     let db = super::open_catalog(config)?;
     let shop_ref = shop_path.to_string_lossy().into_owned();
     let existing = catalog::find_source_by_name(&mut *db.reader()?, SOURCE)?;
@@ -100,6 +105,7 @@ pub fn prepare(config: &Config, dir: &Path, show_progress: bool) -> anyhow::Resu
     }
     super::crawl::run(&db, SOURCE, &Actor::system(), show_progress)?;
     document(&db)?;
+    ingest_pipelines(&db, show_progress)?;
     create_demo_accounts(&db, show_progress)?;
     Ok(db)
 }
@@ -120,6 +126,31 @@ fn document(db: &Db) -> anyhow::Result<()> {
         }
         Ok::<_, crate::catalog::ActionError>(())
     })?;
+    Ok(())
+}
+
+/// Ingests the shop's pipelines (already run in the shop, so their tables are crawled).
+fn ingest_pipelines(db: &Db, show_progress: bool) -> anyhow::Result<()> {
+    let mut conn = db.writer()?;
+    let source = ingest::choose_source(&mut conn, Some(SOURCE))?;
+    let target = IngestTarget::new(source, Some("sqlite"), None)?;
+    let (mut stored, mut table_edges, mut column_edges) = (0, 0, 0);
+    for (name, sql) in PIPELINES {
+        let input =
+            SqlInput { name: (*name).to_owned(), path: format!("demo/pipelines/{name}"), sql: (*sql).to_owned() };
+        let report = ingest::ingest(&mut conn, &AuditActor::system(), &target, &input, false, None)
+            .with_context(|| format!("ingesting the demo pipeline {name}"))?;
+        if report.outcome != ingest::Outcome::Unchanged {
+            stored += 1;
+            table_edges += report.table_edges;
+            column_edges += report.column_edges;
+        }
+    }
+    if show_progress && stored > 0 {
+        println!(
+            "Ingested {stored} pipelines of the shop: {table_edges} table and {column_edges} column lineage edges."
+        );
+    }
     Ok(())
 }
 

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::lineage::REFERENCED;
 use super::models::*;
 use super::schema::{crawl_runs, dataset_columns, datasets, foreign_keys, sources};
 use super::{AnyConnection, MultiBackend, dialect};
@@ -484,6 +485,7 @@ pub fn apply_snapshot(
         datasets::table.filter(datasets::source_id.eq(source_id)).select(Dataset::as_select()).load(conn)?;
     let mut by_name: HashMap<(String, String), Dataset> =
         existing.into_iter().map(|d| ((d.schema_name.clone(), d.name.clone()), d)).collect();
+    let adopted = adopt_referenced(conn, &mut by_name, snapshot, now)?;
     let mut new_datasets = Vec::new();
     for snap in &snapshot.datasets {
         match by_name.get(&(snap.schema.clone(), snap.name.clone())) {
@@ -512,7 +514,11 @@ pub fn apply_snapshot(
                             datasets::updated_at.eq(now),
                         ))
                         .execute(conn)?;
-                    changes.datasets_changed += 1;
+                    if adopted.contains(&current.id) {
+                        changes.datasets_added += 1;
+                    } else {
+                        changes.datasets_changed += 1;
+                    }
                 }
                 if current.row_estimate != snap.row_estimate {
                     // A statistic, not a change to the dataset: `updated_at` stays.
@@ -523,7 +529,7 @@ pub fn apply_snapshot(
             }
         }
     }
-    changes.datasets_added = new_datasets.len() as i64;
+    changes.datasets_added += new_datasets.len() as i64;
     for chunk in new_datasets.chunks(INSERT_CHUNK) {
         dialect::insert_datasets(conn, chunk)?;
     }
@@ -536,7 +542,10 @@ pub fn apply_snapshot(
         snapshot.datasets.iter().map(|d| (d.schema.as_str(), d.name.as_str())).collect();
     let vanished: Vec<i64> = by_name
         .values()
-        .filter(|d| d.status == ACTIVE && !seen.contains(&(d.schema_name.as_str(), d.name.as_str())))
+        // A referenced dataset was never crawled: not finding it is no news.
+        .filter(|d| {
+            d.status == ACTIVE && d.kind != REFERENCED && !seen.contains(&(d.schema_name.as_str(), d.name.as_str()))
+        })
         .map(|d| d.id)
         .collect();
     changes.datasets_removed = vanished.len() as i64;
@@ -564,9 +573,14 @@ pub fn apply_snapshot(
         .set((foreign_keys::status.eq(REMOVED), foreign_keys::updated_at.eq(now)))
         .execute(conn)?;
     }
-    diesel::update(datasets::table.filter(datasets::source_id.eq(source_id)).filter(datasets::status.eq(ACTIVE)))
-        .set(datasets::last_crawled_at.eq(now))
-        .execute(conn)?;
+    diesel::update(
+        datasets::table
+            .filter(datasets::source_id.eq(source_id))
+            .filter(datasets::status.eq(ACTIVE))
+            .filter(datasets::kind.ne(REFERENCED)),
+    )
+    .set(datasets::last_crawled_at.eq(now))
+    .execute(conn)?;
 
     // Columns.
     let existing_columns: Vec<DatasetColumn> = dataset_columns::table
@@ -586,7 +600,10 @@ pub fn apply_snapshot(
         let Some(dataset) = by_name.get(&(snap.schema.clone(), snap.name.clone())) else {
             continue;
         };
-        let current = columns_by_dataset.remove(&dataset.id).unwrap_or_default();
+        let mut current = columns_by_dataset.remove(&dataset.id).unwrap_or_default();
+        if adopted.contains(&dataset.id) {
+            adopt_referenced_columns(conn, &mut current, &snap.columns, now)?;
+        }
         let mut dataset_touched = false;
         for (i, col) in snap.columns.iter().enumerate() {
             let ordinal = i as i32 + 1;
@@ -621,7 +638,12 @@ pub fn apply_snapshot(
                             dataset_columns::updated_at.eq(now),
                         ))
                         .execute(conn)?;
-                    changes.columns_changed += 1;
+                    // A column lineage revealed before any crawl (no type yet) is new to the crawl.
+                    if adopted.contains(&dataset.id) && existing.data_type.is_empty() {
+                        changes.columns_added += 1;
+                    } else {
+                        changes.columns_changed += 1;
+                    }
                     dataset_touched = true;
                 }
                 Some(_) => {}
@@ -740,6 +762,77 @@ pub fn apply_snapshot(
         .execute(conn)?;
     progress(total, total);
     Ok(changes)
+}
+
+/// Datasets that pipeline SQL named before any crawl found them (kind `referenced`) become the
+/// crawled datasets of the same schema and name, keeping their ids so that lineage edges stay.
+/// Names match exactly, or ignoring case (a referenced dataset then takes the crawled spelling).
+/// Returns the ids adopted; `by_name` is updated for renamed ones.
+fn adopt_referenced(
+    conn: &mut AnyConnection,
+    by_name: &mut HashMap<(String, String), Dataset>,
+    snapshot: &Snapshot,
+    now: NaiveDateTime,
+) -> QueryResult<std::collections::HashSet<i64>> {
+    let mut adopted = std::collections::HashSet::new();
+    if !by_name.values().any(|d| d.kind == REFERENCED) {
+        return Ok(adopted);
+    }
+    let fold = |schema: &str, name: &str| (schema.to_lowercase(), name.to_lowercase());
+    let mut referenced: HashMap<(String, String), Vec<(String, String)>> = HashMap::new();
+    for d in by_name.values().filter(|d| d.kind == REFERENCED) {
+        referenced.entry(fold(&d.schema_name, &d.name)).or_default().push((d.schema_name.clone(), d.name.clone()));
+    }
+    let crawled: std::collections::HashSet<(&str, &str)> =
+        snapshot.datasets.iter().map(|d| (d.schema.as_str(), d.name.as_str())).collect();
+    for candidates in referenced.values_mut() {
+        candidates.retain(|(schema, name)| !crawled.contains(&(schema.as_str(), name.as_str())));
+    }
+    for snap in &snapshot.datasets {
+        let key = (snap.schema.clone(), snap.name.clone());
+        if let Some(d) = by_name.get(&key) {
+            if d.kind == REFERENCED {
+                adopted.insert(d.id);
+            }
+            continue;
+        }
+        let Some(candidates) = referenced.get_mut(&fold(&snap.schema, &snap.name)) else { continue };
+        let Some(old_key) = candidates.pop() else { continue };
+        let Some(mut dataset) = by_name.remove(&old_key) else { continue };
+        diesel::update(datasets::table.find(dataset.id))
+            .set((datasets::schema_name.eq(&snap.schema), datasets::name.eq(&snap.name), datasets::updated_at.eq(now)))
+            .execute(conn)?;
+        dataset.schema_name = snap.schema.clone();
+        dataset.name = snap.name.clone();
+        adopted.insert(dataset.id);
+        by_name.insert(key, dataset);
+    }
+    Ok(adopted)
+}
+
+/// Columns of an adopted dataset that lineage revealed in another case than the crawl's take the
+/// crawled spelling, keeping their ids.
+fn adopt_referenced_columns(
+    conn: &mut AnyConnection,
+    current: &mut HashMap<String, DatasetColumn>,
+    crawled: &[SnapshotColumn],
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let exact: std::collections::HashSet<&str> = crawled.iter().map(|c| c.name.as_str()).collect();
+    for col in crawled {
+        if current.contains_key(&col.name) {
+            continue;
+        }
+        let old =
+            current.keys().find(|name| name.eq_ignore_ascii_case(&col.name) && !exact.contains(name.as_str())).cloned();
+        let Some(mut column) = old.and_then(|name| current.remove(&name)) else { continue };
+        diesel::update(dataset_columns::table.find(column.id))
+            .set((dataset_columns::name.eq(&col.name), dataset_columns::updated_at.eq(now)))
+            .execute(conn)?;
+        column.name = col.name.clone();
+        current.insert(col.name.clone(), column);
+    }
+    Ok(())
 }
 
 fn dataset_differs(current: &Dataset, snap: &SnapshotDataset) -> bool {

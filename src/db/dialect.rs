@@ -2,6 +2,7 @@
 //! transaction, the read snapshot, placeholders for hand-written SQL, the text-search predicates
 //! and the audit head's lock. This is the only module that matches on [`AnyConnection`]'s variants.
 
+use chrono::NaiveDateTime;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel::query_builder::BoxedSqlQuery;
@@ -9,8 +10,12 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use super::audit::AuditEvent;
+use super::lineage::{NewColumnLineageEdge, NewLineageEdge, NewPipelineStatement, NewPipelineTable, PipelineValues};
 use super::models::{NewColumn, NewDataset, NewForeignKey};
-use super::schema::{audit_events, audit_head, dataset_columns, datasets, foreign_keys};
+use super::schema::{
+    audit_events, audit_head, column_lineage_edges, dataset_columns, datasets, foreign_keys, lineage_edges,
+    pipeline_statements, pipeline_tables, pipelines,
+};
 use super::{AnyConnection, Backend, MultiBackend};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -173,6 +178,70 @@ pub fn insert_columns(conn: &mut AnyConnection, rows: &[NewColumn]) -> QueryResu
 
 pub fn insert_foreign_keys(conn: &mut AnyConnection, rows: &[NewForeignKey]) -> QueryResult<usize> {
     per_backend!(conn, c => diesel::insert_into(foreign_keys::table).values(rows).execute(c))
+}
+
+/// Multi-row insert of datasets, skipping any whose (source, schema, name) exists already (a crawl
+/// or another ingest got there first); returns how many were inserted.
+pub fn insert_datasets_if_absent(conn: &mut AnyConnection, rows: &[NewDataset]) -> QueryResult<usize> {
+    match conn {
+        AnyConnection::Postgres(c) => {
+            diesel::insert_into(datasets::table).values(rows).on_conflict_do_nothing().execute(c)
+        }
+        AnyConnection::Sqlite(c) => diesel::insert_or_ignore_into(datasets::table).values(rows).execute(c),
+    }
+}
+
+/// Multi-row insert of columns, skipping any whose (dataset, name) exists already.
+pub fn insert_columns_if_absent(conn: &mut AnyConnection, rows: &[NewColumn]) -> QueryResult<usize> {
+    match conn {
+        AnyConnection::Postgres(c) => {
+            diesel::insert_into(dataset_columns::table).values(rows).on_conflict_do_nothing().execute(c)
+        }
+        AnyConnection::Sqlite(c) => diesel::insert_or_ignore_into(dataset_columns::table).values(rows).execute(c),
+    }
+}
+
+/// Inserts a pipeline and returns its id (one round trip: `RETURNING`).
+pub fn insert_pipeline(conn: &mut AnyConnection, values: &PipelineValues, now: NaiveDateTime) -> QueryResult<i64> {
+    per_backend!(conn, c => diesel::insert_into(pipelines::table)
+        .values((values, pipelines::created_at.eq(now)))
+        .returning(pipelines::id)
+        .get_result(c))
+}
+
+/// In the current transaction, commit without waiting for the write-ahead log to reach the disk
+/// (PostgreSQL's `synchronous_commit = off`; SQLite's WAL with `synchronous = NORMAL` commits so
+/// already). For batches: see [`flush_commits`].
+pub fn defer_commit_flush(conn: &mut AnyConnection) -> QueryResult<()> {
+    if let AnyConnection::Postgres(c) = conn {
+        c.batch_execute("SET LOCAL synchronous_commit = off")?;
+    }
+    Ok(())
+}
+
+/// Waits until every transaction committed so far is on disk: on PostgreSQL a transaction that
+/// commits synchronously flushes the log up to its commit, and so every commit before it.
+pub fn flush_commits(conn: &mut AnyConnection) -> QueryResult<()> {
+    if let AnyConnection::Postgres(c) = conn {
+        c.transaction(|c| diesel::sql_query("SELECT pg_current_xact_id()").execute(c).map(drop))?;
+    }
+    Ok(())
+}
+
+pub fn insert_pipeline_statements(conn: &mut AnyConnection, rows: &[NewPipelineStatement]) -> QueryResult<usize> {
+    per_backend!(conn, c => diesel::insert_into(pipeline_statements::table).values(rows).execute(c))
+}
+
+pub fn insert_pipeline_tables(conn: &mut AnyConnection, rows: &[NewPipelineTable]) -> QueryResult<usize> {
+    per_backend!(conn, c => diesel::insert_into(pipeline_tables::table).values(rows).execute(c))
+}
+
+pub fn insert_lineage_edges(conn: &mut AnyConnection, rows: &[NewLineageEdge]) -> QueryResult<usize> {
+    per_backend!(conn, c => diesel::insert_into(lineage_edges::table).values(rows).execute(c))
+}
+
+pub fn insert_column_lineage_edges(conn: &mut AnyConnection, rows: &[NewColumnLineageEdge]) -> QueryResult<usize> {
+    per_backend!(conn, c => diesel::insert_into(column_lineage_edges::table).values(rows).execute(c))
 }
 
 /// Multi-row insert of audit events (the bulk append).

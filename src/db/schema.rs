@@ -278,4 +278,89 @@ diesel::allow_tables_to_appear_in_same_query!(
     column_classifications,
     column_categories,
     classification_suggestions,
+    pipelines,
+    pipeline_statements,
+    pipeline_tables,
+    lineage_edges,
+    column_lineage_edges,
 );
+
+diesel::table! {
+    /// Pipeline SQL ingested into the catalog (one file, or one pasted script).
+    pipelines (id) {
+        id -> BigInt,
+        name -> Text,
+        path -> Text,
+        source_id -> BigInt,
+        dialect -> Text,
+        default_schema -> Text,
+        content_hash -> Text,
+        sql_text -> Text,
+        statement_count -> BigInt,
+        status -> Text,
+        errors -> Text,
+        degraded -> Bool,
+        table_edge_count -> BigInt,
+        column_edge_count -> BigInt,
+        ingested_by -> Text,
+        created_at -> Timestamp,
+        ingested_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// One statement of a pipeline: where it is, what it is, how well it parsed.
+    pipeline_statements (id) {
+        id -> BigInt,
+        pipeline_id -> BigInt,
+        statement_index -> Integer,
+        start_line -> Integer,
+        end_line -> Integer,
+        kind -> Text,
+        status -> Text,
+        parsed_dialect -> Nullable<Text>,
+        error_line -> Nullable<Integer>,
+        error_column -> Nullable<Integer>,
+        error_message -> Nullable<Text>,
+        unresolved_column_edges -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// A table a statement reads or writes.
+    pipeline_tables (id) {
+        id -> BigInt,
+        pipeline_id -> BigInt,
+        statement_index -> Integer,
+        access -> Text,
+        table_name -> Text,
+        dataset_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// Table-level lineage: data of `from_dataset_id` flows into `to_dataset_id`.
+    lineage_edges (id) {
+        id -> BigInt,
+        pipeline_id -> BigInt,
+        statement_index -> Integer,
+        from_dataset_id -> BigInt,
+        to_dataset_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Column-level lineage: `to_column_id` is derived from `from_column_id`.
+    column_lineage_edges (id) {
+        id -> BigInt,
+        pipeline_id -> BigInt,
+        statement_index -> Integer,
+        from_column_id -> BigInt,
+        to_column_id -> BigInt,
+        kind -> Text,
+    }
+}
+
+diesel::joinable!(pipelines -> sources (source_id));
+diesel::joinable!(pipeline_statements -> pipelines (pipeline_id));

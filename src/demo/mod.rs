@@ -6,6 +6,7 @@
 //! holds the seeded PRNG and the reference lists (names, cities, products, ticket texts).
 
 mod data;
+pub mod pipelines;
 mod shop;
 
 use std::path::PathBuf;

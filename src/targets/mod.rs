@@ -53,15 +53,18 @@ pub enum DatasetKind {
     MaterializedView,
     ForeignTable,
     External,
+    /// Named in pipeline SQL, not (yet) found by a crawl.
+    Referenced,
 }
 
 impl DatasetKind {
-    pub const ALL: [DatasetKind; 5] = [
+    pub const ALL: [DatasetKind; 6] = [
         DatasetKind::Table,
         DatasetKind::View,
         DatasetKind::MaterializedView,
         DatasetKind::ForeignTable,
         DatasetKind::External,
+        DatasetKind::Referenced,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +74,7 @@ impl DatasetKind {
             Self::MaterializedView => "materialized_view",
             Self::ForeignTable => "foreign_table",
             Self::External => "external",
+            Self::Referenced => "referenced",
         }
     }
 
@@ -81,6 +85,7 @@ impl DatasetKind {
             Self::MaterializedView => "materialized view",
             Self::ForeignTable => "foreign table",
             Self::External => "external",
+            Self::Referenced => "referenced in SQL",
         }
     }
 

@@ -239,6 +239,10 @@ pub struct ShowPage {
     pub last_crawled: Option<String>,
     /// Changes people made, newest first (from the audit log).
     pub history: Vec<super::audit::EventRow>,
+    /// Upstream and downstream datasets and column lineage, from ingested pipelines.
+    pub lineage: super::lineage::DatasetLineageView,
+    /// Named in pipeline SQL and never crawled.
+    pub referenced: bool,
 }
 
 fn key_line(link: &ForeignKeyLink, outgoing: bool) -> KeyLine {
@@ -302,11 +306,12 @@ pub fn load_detail(conn: &mut crate::db::AnyConnection, id: i64) -> Result<Datas
 
 pub async fn show(state: web::Data<AppState>, user: CurrentUser, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let (detail, history, classes) = read(&state, move |conn| {
+    let (detail, history, classes, lineage) = read(&state, move |conn| {
         let detail = load_detail(conn, id)?;
         let history = super::audit::dataset_history(conn, id, 15)?;
         let classes = ColumnClasses::load(conn, &detail.columns)?;
-        Ok((detail, history, classes))
+        let lineage = super::lineage::load_dataset_lineage(conn, id)?;
+        Ok((detail, history, classes, lineage))
     })
     .await?;
     let DatasetDetail { dataset, source, columns, outgoing, incoming } = detail;
@@ -367,6 +372,8 @@ pub async fn show(state: web::Data<AppState>, user: CurrentUser, id: web::Path<i
         updated: view::time(&dataset.updated_at),
         last_crawled: dataset.last_crawled_at.as_ref().map(view::time),
         history,
+        lineage,
+        referenced: dataset.kind == crate::db::lineage::REFERENCED,
         dataset,
         source,
     })

@@ -12,7 +12,9 @@ pub mod datasets;
 pub mod errors;
 pub mod forms;
 pub mod home;
+pub mod lineage;
 pub mod login;
+pub mod pipelines;
 pub mod search;
 pub mod sources;
 pub mod view;
@@ -91,6 +93,7 @@ pub enum Section {
     Home,
     Catalog,
     Sources,
+    Lineage,
     Search,
     Admin,
     Audit,
@@ -171,6 +174,7 @@ impl Layout {
             Section::Home => "home",
             Section::Catalog => "catalog",
             Section::Sources => "sources",
+            Section::Lineage => "lineage",
             Section::Search => "search",
             Section::Admin => "admin",
             Section::Audit => "audit",
@@ -236,6 +240,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/{id}/columns/{column}/classify", web::get().to(classification::column_form))
                 .route("/{id}/columns/{column}/classify", web::post().to(classification::column_classify))
                 .route("/{id}/columns/{column}/propose", web::post().to(classification::column_propose)),
+        )
+        .service(
+            web::scope("/pipelines")
+                .route("", web::get().to(pipelines::list))
+                .route("", web::post().to(pipelines::create))
+                .route("/new", web::get().to(pipelines::new_form))
+                .route("/{id}", web::get().to(pipelines::show))
+                .route("/{id}/analyse", web::post().to(pipelines::analyse_again)),
         )
         .service(api::scope());
 }

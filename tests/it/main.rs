@@ -7,6 +7,8 @@ mod audit_trail;
 mod browser;
 mod classification;
 mod crawl;
+mod ingest;
+mod lineage_pages;
 mod migrations;
 mod pages;
 mod search;
