@@ -192,7 +192,8 @@ pub fn classify(
         audit::append(conn, &event, now)?;
         changed.push(column.id);
     }
-    repo::refresh_summaries(conn, &changed, &HashMap::new())?;
+    repo::refresh_summaries(conn, &changed)?;
+    crate::propagation::refresh(conn, crate::propagation::Scope::From(&changed))?;
     Ok(changed.len())
 }
 
@@ -260,7 +261,8 @@ fn decide(
         )?;
         decided.push(s.column_id);
     }
-    repo::refresh_summaries(conn, &decided, &HashMap::new())?;
+    repo::refresh_summaries(conn, &decided)?;
+    crate::propagation::refresh(conn, crate::propagation::Scope::From(&decided))?;
     Ok(decided.len())
 }
 
@@ -314,7 +316,7 @@ pub fn propose(
             })),
             now,
         )?;
-        repo::refresh_summaries(conn, &[column_id], &HashMap::new())?;
+        repo::refresh_summaries(conn, &[column_id])?;
     }
     Ok(added > 0)
 }

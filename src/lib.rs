@@ -17,6 +17,7 @@ pub mod governance;
 pub mod ingest;
 pub mod jobs;
 pub mod lineage;
+pub mod propagation;
 pub mod suggestions;
 pub mod targets;
 pub mod telemetry;

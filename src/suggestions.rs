@@ -116,6 +116,6 @@ fn store(conn: &mut AnyConnection, new: &[NewSuggestion], now: NaiveDateTime) ->
     let mut touched: Vec<i64> = new.iter().map(|s| s.column_id).collect();
     touched.sort_unstable();
     touched.dedup();
-    repo::refresh_summaries(conn, &touched, &HashMap::new())?;
+    repo::refresh_summaries(conn, &touched)?;
     Ok(added)
 }

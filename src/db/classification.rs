@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use super::models::{Category, ClassificationLevel, IdentifierType, Suggestion};
 use super::schema::{
     classification_levels, classification_suggestions, column_categories, column_classifications, dataset_columns,
-    datasets, identifier_types, personal_data_categories,
+    datasets, identifier_types, personal_data_categories, propagated_tags,
 };
 use super::{AnyConnection, MultiBackend};
 use crate::governance::classification::{DEFAULT_LEVELS, effective_level};
@@ -284,13 +284,11 @@ pub fn remove_category(conn: &mut AnyConnection, column_id: i64, category_id: i6
 }
 
 /// Recomputes the summary of these columns (effective level, personal data, identifier type,
-/// open suggestions) and the effective level of their datasets. `propagated` gives, per column,
-/// the level ranks and whether anything reached it through lineage.
-pub fn refresh_summaries(
-    conn: &mut AnyConnection,
-    column_ids: &[i64],
-    propagated: &HashMap<i64, (Vec<i32>, bool)>,
-) -> QueryResult<()> {
+/// open suggestions, propagated) from what is confirmed, suggested and propagated, and the
+/// effective level of their datasets. Writes only rows whose summary changed, grouped so that
+/// columns with the same summary take one statement per chunk.
+pub fn refresh_summaries(conn: &mut AnyConnection, column_ids: &[i64]) -> QueryResult<()> {
+    type Summary = (Option<i32>, bool, Option<String>, i32, bool);
     let levels: HashMap<i64, i32> = list_levels(conn)?.into_iter().map(|l| (l.id, l.rank)).collect();
     let categories: HashMap<i64, Option<i32>> = personal_data_categories::table
         .select((personal_data_categories::id, personal_data_categories::default_level_rank))
@@ -300,6 +298,7 @@ pub fn refresh_summaries(
     let identifiers: HashMap<i64, String> = list_identifier_types(conn)?.into_iter().map(|i| (i.id, i.key)).collect();
     let confirmed = confirmed(conn, column_ids)?;
     let mut datasets_touched: BTreeSet<i64> = BTreeSet::new();
+    let mut updates: HashMap<Summary, Vec<i64>> = HashMap::new();
     for chunk in column_ids.chunks(CHUNK) {
         let open: HashMap<i64, i64> = classification_suggestions::table
             .filter(classification_suggestions::column_id.eq_any(chunk))
@@ -309,28 +308,63 @@ pub fn refresh_summaries(
             .load::<(i64, i64)>(conn)?
             .into_iter()
             .collect();
-        let owners: Vec<(i64, i64)> = dataset_columns::table
+        // Per column: propagated level ranks, and whether a category or identifier arrived.
+        let mut propagated: HashMap<i64, (Vec<i32>, bool)> = HashMap::new();
+        for (column, kind, value) in propagated_tags::table
+            .filter(propagated_tags::column_id.eq_any(chunk))
+            .select((propagated_tags::column_id, propagated_tags::tag_kind, propagated_tags::tag_value))
+            .load::<(i64, String, i64)>(conn)?
+        {
+            let entry = propagated.entry(column).or_default();
+            if kind == super::propagation::LEVEL {
+                entry.0.push(i32::try_from(value).unwrap_or(i32::MAX));
+            } else {
+                entry.1 = true;
+            }
+        }
+        let current: Vec<(i64, i64, Summary)> = dataset_columns::table
             .filter(dataset_columns::id.eq_any(chunk))
-            .select((dataset_columns::id, dataset_columns::dataset_id))
+            .select((
+                dataset_columns::id,
+                dataset_columns::dataset_id,
+                (
+                    dataset_columns::level_rank,
+                    dataset_columns::personal_data,
+                    dataset_columns::identifier_type,
+                    dataset_columns::open_suggestions,
+                    dataset_columns::propagated,
+                ),
+            ))
             .load(conn)?;
-        for (column, dataset) in owners {
+        for (column, dataset, now) in current {
             let c = confirmed.get(&column).cloned().unwrap_or_default();
             let defaults: Vec<i32> =
                 c.category_ids.iter().filter_map(|id| categories.get(id).copied().flatten()).collect();
-            let (prop_ranks, prop_any) = propagated.get(&column).cloned().unwrap_or_default();
+            let (prop_ranks, prop_personal) = propagated.remove(&column).unwrap_or_default();
             let level = effective_level(c.level_id.and_then(|id| levels.get(&id).copied()), &defaults, &prop_ranks);
             let identifier = c.identifier_type_id.and_then(|id| identifiers.get(&id).cloned());
-            let personal = !c.category_ids.is_empty() || identifier.is_some() || prop_any;
-            diesel::update(dataset_columns::table.find(column))
+            let personal = !c.category_ids.is_empty() || identifier.is_some() || prop_personal;
+            let open = open.get(&column).copied().unwrap_or(0) as i32;
+            let summary = (level, personal, identifier, open, prop_personal || !prop_ranks.is_empty());
+            if summary != now {
+                if summary.0 != now.0 {
+                    datasets_touched.insert(dataset);
+                }
+                updates.entry(summary).or_default().push(column);
+            }
+        }
+    }
+    for ((level, personal, identifier, open, propagated), ids) in updates {
+        for chunk in ids.chunks(CHUNK) {
+            diesel::update(dataset_columns::table.filter(dataset_columns::id.eq_any(chunk)))
                 .set((
                     dataset_columns::level_rank.eq(level),
                     dataset_columns::personal_data.eq(personal),
-                    dataset_columns::identifier_type.eq(identifier),
-                    dataset_columns::open_suggestions.eq(open.get(&column).copied().unwrap_or(0) as i32),
-                    dataset_columns::propagated.eq(prop_any),
+                    dataset_columns::identifier_type.eq(&identifier),
+                    dataset_columns::open_suggestions.eq(open),
+                    dataset_columns::propagated.eq(propagated),
                 ))
                 .execute(conn)?;
-            datasets_touched.insert(dataset);
         }
     }
     let touched: Vec<i64> = datasets_touched.into_iter().collect();
@@ -396,9 +430,21 @@ fn filtered(filter: &ColumnFilter) -> dataset_columns::BoxedQuery<'static, Multi
         q = q.filter(dataset_columns::level_rank.eq(rank));
     }
     if let Some(id) = filter.category_id {
-        q = q.filter(dataset_columns::id.eq_any(
-            column_categories::table.filter(column_categories::category_id.eq(id)).select(column_categories::column_id),
-        ));
+        // Confirmed, or carried here by lineage.
+        q = q.filter(
+            dataset_columns::id
+                .eq_any(
+                    column_categories::table
+                        .filter(column_categories::category_id.eq(id))
+                        .select(column_categories::column_id),
+                )
+                .or(dataset_columns::id.eq_any(
+                    propagated_tags::table
+                        .filter(propagated_tags::tag_kind.eq(super::propagation::CATEGORY))
+                        .filter(propagated_tags::tag_value.eq(id))
+                        .select(propagated_tags::column_id),
+                )),
+        );
     }
     if filter.unclassified {
         q = q.filter(dataset_columns::level_rank.is_null()).filter(dataset_columns::personal_data.eq(false));

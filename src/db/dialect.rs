@@ -14,7 +14,7 @@ use super::lineage::{NewColumnLineageEdge, NewLineageEdge, NewPipelineStatement,
 use super::models::{NewColumn, NewDataset, NewForeignKey};
 use super::schema::{
     audit_events, audit_head, column_lineage_edges, dataset_columns, datasets, foreign_keys, lineage_edges,
-    pipeline_statements, pipeline_tables, pipelines,
+    pipeline_statements, pipeline_tables, pipelines, propagated_tags,
 };
 use super::{AnyConnection, Backend, MultiBackend};
 
@@ -242,6 +242,13 @@ pub fn insert_lineage_edges(conn: &mut AnyConnection, rows: &[NewLineageEdge]) -
 
 pub fn insert_column_lineage_edges(conn: &mut AnyConnection, rows: &[NewColumnLineageEdge]) -> QueryResult<usize> {
     per_backend!(conn, c => diesel::insert_into(column_lineage_edges::table).values(rows).execute(c))
+}
+
+pub fn insert_propagated_tags(
+    conn: &mut AnyConnection,
+    rows: &[super::propagation::PropagatedTag],
+) -> QueryResult<usize> {
+    per_backend!(conn, c => diesel::insert_into(propagated_tags::table).values(rows).execute(c))
 }
 
 /// Multi-row insert of audit events (the bulk append).

@@ -10,6 +10,7 @@ pub mod classification;
 pub mod dialect;
 pub mod lineage;
 pub mod models;
+pub mod propagation;
 pub mod schema;
 pub mod search;
 

@@ -283,6 +283,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     pipeline_tables,
     lineage_edges,
     column_lineage_edges,
+    propagated_tags,
+    lineage_blocks,
+    governance_settings,
 );
 
 diesel::table! {
@@ -364,3 +367,37 @@ diesel::table! {
 
 diesel::joinable!(pipelines -> sources (source_id));
 diesel::joinable!(pipeline_statements -> pipelines (pipeline_id));
+
+diesel::table! {
+    /// A tag that reached a column through column lineage (derived; see `crate::propagation`).
+    propagated_tags (column_id, tag_kind, tag_value) {
+        column_id -> BigInt,
+        tag_kind -> Text,
+        tag_value -> BigInt,
+        source_column_id -> BigInt,
+        pipeline_id -> BigInt,
+        statement_index -> Integer,
+        hops -> Integer,
+        path -> Text,
+    }
+}
+
+diesel::table! {
+    /// Tags do not flow from `from_column_id` into `to_column_id`.
+    lineage_blocks (from_column_id, to_column_id) {
+        from_column_id -> BigInt,
+        to_column_id -> BigInt,
+        reason -> Text,
+        blocked_by -> Text,
+        blocked_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    governance_settings (key) {
+        key -> Text,
+        value -> Text,
+        updated_at -> Timestamp,
+        updated_by -> Text,
+    }
+}

@@ -70,9 +70,11 @@ pub struct ColumnPage {
     pub can_classify: bool,
     pub error: Option<String>,
     pub reason: String,
+    pub propagated: Vec<super::propagation::Provenance>,
+    pub incoming: Vec<super::propagation::Incoming>,
 }
 
-async fn column_page(
+pub(super) async fn column_page(
     state: &AppState,
     user: &CurrentUser,
     dataset_id: i64,
@@ -81,7 +83,7 @@ async fn column_page(
     error: Option<String>,
     reason: String,
 ) -> Result<HttpResponse, AppError> {
-    let (dataset, column, vocabulary, confirmed) = read(state, move |conn| {
+    let (dataset, column, vocabulary, confirmed, propagated, incoming) = read(state, move |conn| {
         let (dataset, _) = catalog::find_dataset(conn, dataset_id)?
             .ok_or_else(|| AppError::not_found(format!("Dataset {dataset_id}")))?;
         let column = catalog::columns_by_id(conn, &[column_id])?
@@ -90,7 +92,9 @@ async fn column_page(
             .ok_or_else(|| AppError::not_found(format!("Column {column_id} of dataset {dataset_id}")))?;
         let vocabulary = Vocabulary::load(conn)?;
         let confirmed = repo::confirmed(conn, &[column_id])?.remove(&column_id).unwrap_or_default();
-        Ok((dataset, column, vocabulary, confirmed))
+        let propagated = super::propagation::load(conn, &[column_id])?.remove(&column_id).unwrap_or_default();
+        let incoming = super::propagation::incoming(conn, column_id)?;
+        Ok((dataset, column, vocabulary, confirmed, propagated, incoming))
     })
     .await?;
     let badge = column.level_rank.and_then(|r| badges(&vocabulary.levels).remove(&r));
@@ -138,6 +142,8 @@ async fn column_page(
             badge,
             error,
             reason,
+            propagated,
+            incoming,
         },
     )
 }
@@ -298,7 +304,7 @@ pub struct WorkbenchLine {
     pub categories: Vec<String>,
     pub identifier: Option<String>,
     pub suggestions: i32,
-    pub propagated: bool,
+    pub propagated: Vec<super::propagation::Provenance>,
 }
 
 #[derive(Template)]
@@ -338,14 +344,15 @@ async fn workbench_page(
     }
     let page = q.page.unwrap_or(1);
     let filter = q.filter();
-    let (rows, total, vocabulary, sources, names, categories_of) = read(state, move |conn| {
+    let (rows, total, vocabulary, sources, names, categories_of, mut provenance) = read(state, move |conn| {
         let (rows, total) = repo::workbench(conn, &filter, Pager::offset(page, PER_PAGE), PER_PAGE, COUNT_CAP)?;
         let vocabulary = Vocabulary::load(conn)?;
         let sources = catalog::list_sources(conn)?;
         let names: HashMap<i64, String> = sources.iter().map(|s| (s.id, s.name.clone())).collect();
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let categories_of = repo::category_keys(conn, &ids)?;
-        Ok((rows, total, vocabulary, sources, names, categories_of))
+        let provenance = super::propagation::load(conn, &ids)?;
+        Ok((rows, total, vocabulary, sources, names, categories_of, provenance))
     })
     .await?;
     let badges = badges(&vocabulary.levels);
@@ -370,7 +377,7 @@ async fn workbench_page(
             dataset_id: r.dataset_id,
             identifier: r.identifier_type,
             suggestions: r.open_suggestions,
-            propagated: r.propagated,
+            propagated: provenance.remove(&r.id).unwrap_or_default(),
         })
         .collect();
     let capped = total > COUNT_CAP;
@@ -607,10 +614,12 @@ pub struct LevelsPage {
     pub levels: Vec<LevelLine>,
     pub palette: &'static [&'static str],
     pub can_edit: bool,
+    pub through_aggregates: bool,
 }
 
 pub async fn levels(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
-    let levels = read(&state, |conn| Ok(repo::list_levels(conn)?)).await?;
+    let (levels, policy) =
+        read(&state, |conn| Ok((repo::list_levels(conn)?, crate::propagation::policy(conn)?))).await?;
     render(&LevelsPage {
         layout: Layout::new(&state, &user, "Classification levels", Section::Classification),
         levels: levels
@@ -619,6 +628,7 @@ pub async fn levels(state: web::Data<AppState>, user: CurrentUser) -> Result<Htt
             .collect(),
         palette: &PALETTE,
         can_edit: user.can(Permission::Classify),
+        through_aggregates: policy.through_aggregates,
     })
 }
 
@@ -678,8 +688,37 @@ pub struct PersonalColumn {
     pub level: Option<String>,
     pub categories: Vec<String>,
     pub identifier: Option<String>,
-    /// `confirmed` or `propagated`.
+    /// `confirmed`, `propagated`, or `confirmed+propagated`.
     pub origin: &'static str,
+    /// Where each propagated category or identifier came from.
+    pub propagated: Vec<PropagatedFrom>,
+}
+
+/// The provenance of a propagated tag, for the page, the API and the CSV.
+#[derive(serde::Serialize, Clone, Debug)]
+pub struct PropagatedFrom {
+    pub tag: String,
+    pub source_column: String,
+    pub source_column_id: i64,
+    pub source_dataset_id: i64,
+    pub pipeline: String,
+    pub pipeline_id: i64,
+    pub statement: i32,
+    pub hops: i32,
+    pub path: Vec<String>,
+}
+
+impl PropagatedFrom {
+    pub fn text(&self) -> String {
+        format!(
+            "{} from {} via {}, statement {} ({})",
+            self.tag,
+            self.source_column,
+            self.pipeline,
+            self.statement,
+            self.path.join(" → ")
+        )
+    }
 }
 
 pub fn personal_columns(conn: &mut AnyConnection) -> Result<Vec<PersonalColumn>, AppError> {
@@ -700,16 +739,47 @@ pub fn personal_columns(conn: &mut AnyConnection) -> Result<Vec<PersonalColumn>,
         for (column, key) in repo::category_keys(conn, &ids)? {
             cats.entry(column).or_default().push(key);
         }
+        let mut provenance = super::propagation::load(conn, &ids)?;
         for r in rows {
+            let own = cats.remove(&r.id).unwrap_or_default();
+            let propagated: Vec<PropagatedFrom> = provenance
+                .remove(&r.id)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|p| p.kind != "level")
+                .map(|p| PropagatedFrom {
+                    tag: p.label,
+                    source_column: p.source,
+                    source_column_id: p.source_column_id,
+                    source_dataset_id: p.source_dataset_id,
+                    pipeline: p.pipeline,
+                    pipeline_id: p.pipeline_id,
+                    statement: p.statement,
+                    hops: p.hops,
+                    path: p.path,
+                })
+                .collect();
+            let confirmed = !own.is_empty() || r.identifier_type.is_some();
+            let mut categories = own;
+            for p in &propagated {
+                if !p.tag.starts_with("id: ") && !categories.contains(&p.tag) {
+                    categories.push(p.tag.clone());
+                }
+            }
             out.push(PersonalColumn {
                 source: sources.get(&r.source_id).cloned().unwrap_or_default(),
                 schema: r.schema_name,
                 dataset: r.dataset_name,
                 dataset_id: r.dataset_id,
                 level: r.level_rank.and_then(|rank| badges.get(&rank)).map(|b| b.name.clone()),
-                categories: cats.remove(&r.id).unwrap_or_default(),
+                categories,
                 identifier: r.identifier_type,
-                origin: if r.propagated { "propagated" } else { "confirmed" },
+                origin: match (confirmed, propagated.is_empty()) {
+                    (true, true) => "confirmed",
+                    (true, false) => "confirmed+propagated",
+                    _ => "propagated",
+                },
+                propagated,
                 column: r.name,
                 column_id: r.id,
             });
@@ -762,8 +832,10 @@ pub async fn personal_data_api(
     match q.format.as_deref().unwrap_or("json") {
         "json" => Ok(HttpResponse::Ok().json(serde_json::json!({ "items": columns, "total": columns.len() }))),
         "csv" => {
-            let mut out = String::from("source,schema,dataset,column,level,categories,identifier,origin\r\n");
+            let mut out =
+                String::from("source,schema,dataset,column,level,categories,identifier,origin,propagated_from\r\n");
             for c in &columns {
+                let provenance = c.propagated.iter().map(PropagatedFrom::text).collect::<Vec<_>>().join("; ");
                 let cells = [
                     c.source.as_str(),
                     c.schema.as_str(),
@@ -773,6 +845,7 @@ pub async fn personal_data_api(
                     &c.categories.join(" "),
                     c.identifier.as_deref().unwrap_or(""),
                     c.origin,
+                    &provenance,
                 ];
                 let line: Vec<String> = cells
                     .iter()

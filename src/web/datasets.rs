@@ -202,7 +202,7 @@ pub struct ColumnRow {
     pub identifier: Option<String>,
     /// Categories suggested and not yet reviewed.
     pub suggested: Vec<String>,
-    pub propagated: bool,
+    pub propagated: Vec<super::propagation::Provenance>,
 }
 
 pub struct KeyLine {
@@ -263,6 +263,7 @@ pub struct ColumnClasses {
     pub badges: HashMap<i32, super::classification::LevelBadge>,
     pub categories: HashMap<i64, Vec<String>>,
     pub suggested: HashMap<i64, Vec<String>>,
+    pub propagated: HashMap<i64, Vec<super::propagation::Provenance>>,
 }
 
 impl ColumnClasses {
@@ -283,7 +284,8 @@ impl ColumnClasses {
                 suggested.entry(s.column_id).or_default().push(key.clone());
             }
         }
-        Ok(Self { badges: super::classification::badges(&repo::list_levels(conn)?), categories, suggested })
+        let propagated = super::propagation::load(conn, &ids)?;
+        Ok(Self { badges: super::classification::badges(&repo::list_levels(conn)?), categories, suggested, propagated })
     }
 }
 
@@ -315,7 +317,7 @@ pub async fn show(state: web::Data<AppState>, user: CurrentUser, id: web::Path<i
     })
     .await?;
     let DatasetDetail { dataset, source, columns, outgoing, incoming } = detail;
-    let ColumnClasses { badges, mut categories, mut suggested } = classes;
+    let ColumnClasses { badges, mut categories, mut suggested, mut propagated } = classes;
     let column_rows: Vec<ColumnRow> = columns
         .into_iter()
         .map(|c| {
@@ -345,7 +347,7 @@ pub async fn show(state: web::Data<AppState>, user: CurrentUser, id: web::Path<i
                 categories: categories.remove(&c.id).unwrap_or_default(),
                 identifier: c.identifier_type,
                 suggested: suggested.remove(&c.id).unwrap_or_default(),
-                propagated: c.propagated,
+                propagated: propagated.remove(&c.id).unwrap_or_default(),
                 name: c.name,
             }
         })

@@ -15,6 +15,7 @@ pub mod home;
 pub mod lineage;
 pub mod login;
 pub mod pipelines;
+pub mod propagation;
 pub mod search;
 pub mod sources;
 pub mod view;
@@ -215,6 +216,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/classification/levels", web::get().to(classification::levels))
         .route("/classification/levels/{id}", web::post().to(classification::update_level))
         .route("/classification/personal-data", web::get().to(classification::personal_data))
+        .route("/classification/propagation", web::post().to(propagation::configure))
         .route("/audit", web::get().to(audit::list))
         .route("/audit/verify", web::post().to(audit::verify))
         .route("/audit/export", web::get().to(audit::export))
@@ -239,7 +241,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/{id}/columns/{column}/edit", web::post().to(datasets::column_update))
                 .route("/{id}/columns/{column}/classify", web::get().to(classification::column_form))
                 .route("/{id}/columns/{column}/classify", web::post().to(classification::column_classify))
-                .route("/{id}/columns/{column}/propose", web::post().to(classification::column_propose)),
+                .route("/{id}/columns/{column}/propose", web::post().to(classification::column_propose))
+                .route("/{id}/columns/{column}/lineage/{from}/block", web::post().to(propagation::block))
+                .route("/{id}/columns/{column}/lineage/{from}/unblock", web::post().to(propagation::unblock)),
         )
         .service(
             web::scope("/pipelines")

@@ -11,6 +11,7 @@ mod ingest;
 mod lineage_pages;
 mod migrations;
 mod pages;
+mod propagation;
 mod search;
 mod security;
 mod support;
