@@ -172,9 +172,11 @@ pub fn classify(
         if new.level_id != old.level_id || new.identifier_type_id != old.identifier_type_id {
             repo::set_confirmed(conn, column.id, new.level_id, new.identifier_type_id, &by.actor, now)?;
         }
-        for id in new.category_ids.difference(&old.category_ids) {
+        let added: Vec<i64> = new.category_ids.difference(&old.category_ids).copied().collect();
+        for id in &added {
             repo::add_category(conn, column.id, *id, &by.actor, now)?;
         }
+        repo::settle_suggestions(conn, column.id, &added, &by.actor, now)?;
         for id in old.category_ids.difference(&new.category_ids) {
             repo::remove_category(conn, column.id, *id)?;
         }

@@ -106,6 +106,7 @@ pub fn prepare(config: &Config, dir: &Path, show_progress: bool) -> anyhow::Resu
     super::crawl::run(&db, SOURCE, &Actor::system(), show_progress)?;
     document(&db)?;
     ingest_pipelines(&db, show_progress)?;
+    classify_identifying_columns(&db, show_progress)?;
     create_demo_accounts(&db, show_progress)?;
     Ok(db)
 }
@@ -126,6 +127,54 @@ fn document(db: &Db) -> anyhow::Result<()> {
         }
         Ok::<_, crate::catalog::ActionError>(())
     })?;
+    Ok(())
+}
+
+/// The shop's identifying columns as a compliance officer would tag them first:
+/// (table, column, categories, identifier type).
+const IDENTIFYING: &[(&str, &str, &[&str], Option<&str>)] = &[
+    ("customers", "id", &["identity.customer_id"], Some("customer_id")),
+    ("customers", "email", &["contact.email"], Some("email")),
+    ("customers", "phone", &["contact.phone"], Some("phone")),
+    ("customers", "first_name", &["identity.first_name"], None),
+    ("customers", "last_name", &["identity.last_name"], None),
+    ("customers", "date_of_birth", &["identity.date_of_birth"], None),
+    ("newsletter_subscriptions", "email", &["contact.email"], Some("email")),
+    ("payments", "iban", &["financial.iban"], Some("iban")),
+    ("web_events", "ip_address", &["online.ip_address"], Some("ip_address")),
+];
+
+/// Tags the identifying columns nobody has classified yet, so propagation shows on the derived
+/// tables (the rest is left to the suggestions queue).
+fn classify_identifying_columns(db: &Db, show_progress: bool) -> anyhow::Result<()> {
+    use crate::classification::{ColumnChange, Vocabulary, classify};
+    let mut conn = db.writer()?;
+    let tagged = dialect::write_transaction(&mut conn, |conn| {
+        let Some(source) = catalog::find_source_by_name(conn, SOURCE)? else {
+            return Ok(0);
+        };
+        let vocabulary = Vocabulary::load(conn)?;
+        let mut tagged = 0;
+        for (table, column, categories, identifier) in IDENTIFYING {
+            let Some(dataset) = catalog::find_dataset_by_name(conn, source.id, "main", table)? else { continue };
+            let Some(column) = catalog::list_columns(conn, dataset.id)?.into_iter().find(|c| c.name == *column) else {
+                continue;
+            };
+            if crate::db::classification::confirmed(conn, &[column.id])?.contains_key(&column.id) {
+                continue;
+            }
+            let change = ColumnChange {
+                add_categories: categories.iter().filter_map(|k| vocabulary.category_by_key(k)).map(|c| c.id).collect(),
+                identifier: identifier.map(|k| vocabulary.identifier_by_key(k).map(|i| i.id)),
+                ..Default::default()
+            };
+            tagged += classify(conn, &AuditActor::system(), &[column.id], &change, None, now())?;
+        }
+        Ok::<_, crate::classification::ClassifyError>(tagged)
+    })?;
+    if show_progress && tagged > 0 {
+        println!("Classified {tagged} identifying columns of the shop; lineage carries their tags downstream.");
+    }
     Ok(())
 }
 

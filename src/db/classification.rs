@@ -675,6 +675,29 @@ pub fn list_open_suggestions(conn: &mut AnyConnection, offset: i64, limit: i64) 
     Ok((rows, total))
 }
 
+/// Marks open suggestions of these categories on this column as accepted (someone confirmed the
+/// category directly). Returns how many were settled.
+pub fn settle_suggestions(
+    conn: &mut AnyConnection,
+    column_id: i64,
+    category_ids: &[i64],
+    by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        classification_suggestions::table
+            .filter(classification_suggestions::column_id.eq(column_id))
+            .filter(classification_suggestions::category_id.eq_any(category_ids))
+            .filter(classification_suggestions::status.eq("open")),
+    )
+    .set((
+        classification_suggestions::status.eq("accepted"),
+        classification_suggestions::decided_at.eq(now),
+        classification_suggestions::decided_by.eq(by),
+    ))
+    .execute(conn)
+}
+
 pub fn decide_suggestion(
     conn: &mut AnyConnection,
     id: i64,

@@ -483,6 +483,15 @@ pub struct SuggestionsPage {
     pub layout: Layout,
     pub lines: Vec<SuggestionLine>,
     pub pager: Pager,
+    /// What the last decision did.
+    pub message: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct SuggestionsQuery {
+    pub page: Option<i64>,
+    pub accepted: Option<usize>,
+    pub rejected: Option<usize>,
 }
 
 /// Evidence in words.
@@ -511,9 +520,20 @@ pub fn evidence_text(evidence: &str) -> String {
 pub async fn suggestions(
     state: web::Data<AppState>,
     auth: Authorized<Classify>,
-    q: web::Query<super::datasets::ListQuery>,
+    q: web::Query<SuggestionsQuery>,
 ) -> Result<HttpResponse, AppError> {
     let page = q.page.unwrap_or(1);
+    let message = match (q.accepted, q.rejected) {
+        (Some(n), _) => Some(format!(
+            "Accepted {}: the categories now apply to the columns and follow their lineage downstream.",
+            view::plural(n as i64, "suggestion", "suggestions")
+        )),
+        (None, Some(n)) => Some(format!(
+            "Rejected {}; they will not be proposed again.",
+            view::plural(n as i64, "suggestion", "suggestions")
+        )),
+        (None, None) => None,
+    };
     if page < 1 {
         return Err(AppError::BadRequest("Pages are numbered from 1.".into()));
     }
@@ -565,6 +585,7 @@ pub async fn suggestions(
         layout: Layout::new(&state, &auth.user, "Suggestions", Section::Classification),
         lines,
         pager: Pager::new("/classification/suggestions", "", page, PER_PAGE, total, false),
+        message,
     })
 }
 
@@ -584,7 +605,7 @@ pub async fn decide(
         _ => return Err(AppError::BadRequest("Accept or reject?".into())),
     };
     let by = auth.user.audit();
-    write(&state, move |conn| {
+    let n = write(&state, move |conn| {
         let now = now();
         Ok(if accept {
             classification::accept_suggestions(conn, &by, &ids, now)?
@@ -593,7 +614,7 @@ pub async fn decide(
         })
     })
     .await?;
-    Ok(see_other("/classification/suggestions"))
+    Ok(see_other(&format!("/classification/suggestions?{}={n}", if accept { "accepted" } else { "rejected" })))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -233,3 +233,74 @@ async fn a_steward_edits_with_history_and_a_viewer_cannot() {
     handle.stop(false).await;
     result.expect("browser flow");
 }
+
+#[actix_web::test]
+async fn a_compliance_officer_accepts_a_suggestion_and_sees_it_propagate() {
+    let Some(driver) = start_driver() else {
+        return;
+    };
+    let catalog = TestCatalog::sqlite();
+    let data = tempfile::tempdir().expect("demo dir");
+    let mut config = catalog.config();
+    config.demo = true;
+    let db = custodian::commands::demo::prepare(&config, data.path(), false).expect("prepare the demo");
+    // The demo's crawl suggested identity.customer_id for orders.customer_id, which a pipeline
+    // copies into payment_mismatches.
+    let (suggestion, column, orders, mismatches) = {
+        use custodian::db::classification as repo;
+        let mut conn = db.reader().expect("conn");
+        let datasets =
+            custodian::db::catalog::list_datasets(&mut conn, &custodian::db::catalog::DatasetFilter::default(), 0, 500)
+                .expect("datasets")
+                .0;
+        let id_of = |name: &str| datasets.iter().find(|d| d.dataset.name == name).expect(name).dataset.id;
+        let (orders, mismatches) = (id_of("orders"), id_of("payment_mismatches"));
+        let column = custodian::db::catalog::list_columns(&mut conn, orders)
+            .expect("columns")
+            .into_iter()
+            .find(|c| c.name == "customer_id")
+            .expect("customer_id")
+            .id;
+        let suggestion = repo::open_suggestions_for(&mut conn, &[column]).expect("suggestions").remove(0).id;
+        (suggestion, column, orders, mismatches)
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let state = custodian::commands::serve::state(config, db).expect("state");
+    let server = custodian::commands::serve::server(state, listener, 1).expect("server");
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+
+    let client = browser(&driver).await;
+    let result = async {
+        sign_in(&client, &base, "chloe", "chloe-demo-compliance").await?;
+        client.goto(&format!("{base}/classification/suggestions")).await?;
+        client.find(Locator::Css(&format!("input[name=suggestion][value='{suggestion}']"))).await?.click().await?;
+        client.find(Locator::Css("button[value=accept]")).await?.click().await?;
+        client.wait().for_element(Locator::Css(".notice-ok")).await?;
+        let notice = client.find(Locator::Css(".notice-ok")).await?.text().await?;
+        assert!(notice.contains("Accepted 1 suggestion"), "notice: {notice}");
+        let queue = client.source().await?;
+        assert!(!queue.contains(&format!("value=\"{suggestion}\"")), "the suggestion is still open");
+
+        // The badge on the dataset page.
+        client.goto(&format!("{base}/datasets/{orders}")).await?;
+        let row = client.find(Locator::Id(&format!("column-{column}"))).await?.text().await?;
+        assert!(row.contains("Internal") && row.contains("identity.customer_id"), "customer_id row: {row}");
+        assert!(client.find(Locator::Css(&format!("#column-{column} .level"))).await.is_ok(), "no level badge");
+
+        // And downstream, with where it came from.
+        client.goto(&format!("{base}/datasets/{mismatches}")).await?;
+        let table = client.find(Locator::Css("table")).await?.text().await?;
+        assert!(table.contains("↳ identity.customer_id"), "payment_mismatches: {table}");
+        assert!(
+            table.contains("propagated from main.orders.customer_id via payment_reconciliation.sql"),
+            "payment_mismatches: {table}"
+        );
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = client.close().await;
+    handle.stop(false).await;
+    result.expect("browser flow");
+}

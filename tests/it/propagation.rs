@@ -270,3 +270,39 @@ async fn re_ingesting_a_pipeline_and_the_aggregate_switch_keep_propagation_corre
         assert_eq!(refused.status, StatusCode::FORBIDDEN, "{ctx}");
     }
 }
+
+#[actix_web::test]
+async fn the_demo_shows_the_marketing_audience_e_mail_as_propagated_from_customers() {
+    let catalog = crate::support::TestCatalog::sqlite();
+    let data = tempfile::tempdir().expect("demo dir");
+    let db = custodian::commands::demo::prepare(&catalog.config(), data.path(), false).expect("prepare the demo");
+    let mut conn = db.reader().expect("conn");
+    let (datasets, _) =
+        custodian::db::catalog::list_datasets(&mut conn, &custodian::db::catalog::DatasetFilter::default(), 0, 500)
+            .expect("datasets");
+    let audience = datasets.iter().find(|d| d.dataset.name == "marketing_audience").expect("audience").dataset.id;
+    let customers = datasets.iter().find(|d| d.dataset.name == "customers").expect("customers").dataset.id;
+    let column = |dataset: i64, name: &str| {
+        custodian::db::catalog::list_columns(&mut *db.reader().expect("conn"), dataset)
+            .expect("columns")
+            .into_iter()
+            .find(|c| c.name == name)
+            .expect(name)
+            .id
+    };
+    let (contact, email) = (column(audience, "contact_address"), column(customers, "email"));
+    let tags = custodian::db::propagation::propagated_of(&mut conn, Some(&[contact])).expect("tags");
+    let category = repo::list_categories(&mut conn).expect("categories").into_iter().find(|c| c.key == "contact.email");
+    let tag = tags
+        .iter()
+        .find(|t| t.tag_kind == "category" && Some(t.tag_value) == category.as_ref().map(|c| c.id))
+        .expect("contact.email reached marketing_audience.contact_address");
+    assert_eq!(tag.source_column_id, email);
+    drop(conn);
+    drop(db);
+    let app = TestApp::new(catalog);
+    let page = app.get(&format!("/datasets/{audience}")).await;
+    assert_contains(&page.body, "↳ contact.email propagated from");
+    assert_contains(&page.body, "main.customers.email</a> via <a href=\"/pipelines/");
+    assert_contains(&page.body, "marketing_audience.sql</a>");
+}
