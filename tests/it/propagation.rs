@@ -283,7 +283,7 @@ async fn the_demo_shows_the_marketing_audience_e_mail_as_propagated_from_custome
     let audience = datasets.iter().find(|d| d.dataset.name == "marketing_audience").expect("audience").dataset.id;
     let customers = datasets.iter().find(|d| d.dataset.name == "customers").expect("customers").dataset.id;
     let column = |dataset: i64, name: &str| {
-        custodian::db::catalog::list_columns(&mut *db.reader().expect("conn"), dataset)
+        custodian::db::catalog::list_columns(&mut db.reader().expect("conn"), dataset)
             .expect("columns")
             .into_iter()
             .find(|c| c.name == name)
