@@ -26,6 +26,12 @@ echo "target: $(psql "$server/$target_db" -tAc "SELECT count(*) FROM pg_class c 
 dir=$(mktemp -d)
 export CUSTODIAN_DATABASE_URL="${2:-sqlite://$dir/catalog.db}"
 bin=target/release/custodian
+export BENCH_PASSWORD="benchmark password, not secret"
+if "$bin" user list | grep -q '^No users'; then
+    "$bin" user add bench-admin --role admin --password-env BENCH_PASSWORD >/dev/null
+fi
+"$bin" user list | grep -q '^bench-steward ' || "$bin" --as bench-admin user add bench-steward --role steward --password-env BENCH_PASSWORD >/dev/null
+export CUSTODIAN_ACTOR=bench-steward
 "$bin" source add wide --url "$server/$target_db" >/dev/null
 /usr/bin/time -f "first crawl: %e s wall, %M KiB peak" "$bin" crawl wide
 /usr/bin/time -f "second crawl: %e s wall" "$bin" crawl wide

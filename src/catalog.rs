@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 use crate::db::audit::{self, AuditActor};
-use crate::db::models::{CrawlRun, Dataset, NewSource, Source};
+use crate::db::models::{CrawlRun, Dataset, NewSource, Source, run_kind};
 use crate::db::{AnyConnection, catalog};
 use crate::jobs::crawl;
 use crate::targets::registration::Registration;
@@ -141,11 +141,31 @@ pub fn request_crawl(
 ) -> Result<(CrawlRun, bool), ActionError> {
     let source =
         catalog::find_source(conn, source_id)?.ok_or_else(|| ActionError::NotFound(format!("Source {source_id}")))?;
-    let (run, created) = crawl::enqueue(conn, &source, &by.actor)?;
+    let (run, created) = crawl::enqueue(conn, &source, run_kind::CRAWL, &by.actor)?;
     if created {
         audit::append(
             conn,
             &by.event("crawl.request", "source").entity_id(source_id).after(json!({ "crawl_run": run.id })),
+            now,
+        )?;
+    }
+    Ok((run, created))
+}
+
+/// Queues a scan of a source's sampled values for suggestions unless a run is queued or running.
+pub fn request_scan(
+    conn: &mut AnyConnection,
+    by: &AuditActor,
+    source_id: i64,
+    now: NaiveDateTime,
+) -> Result<(CrawlRun, bool), ActionError> {
+    let source =
+        catalog::find_source(conn, source_id)?.ok_or_else(|| ActionError::NotFound(format!("Source {source_id}")))?;
+    let (run, created) = crawl::enqueue(conn, &source, run_kind::SCAN, &by.actor)?;
+    if created {
+        audit::append(
+            conn,
+            &by.event("scan.request", "source").entity_id(source_id).after(json!({ "run": run.id })),
             now,
         )?;
     }

@@ -834,8 +834,11 @@ fn store(
     for (source_id, (datasets, columns)) in added {
         repo::bump_source_counts(conn, source_id, datasets, columns)?;
     }
+    // Columns this pipeline wrote before, whose propagated tags may change with it.
+    let mut rewritten: BTreeSet<i64> = BTreeSet::new();
     let (pipeline_id, outcome) = match existing {
         Some(id) => {
+            rewritten.extend(crate::db::propagation::pipeline_targets(conn, id)?);
             repo::clear_pipeline_lineage(conn, id)?;
             repo::update_pipeline(conn, id, &values)?;
             (id, Outcome::Replaced)
@@ -850,6 +853,9 @@ fn store(
     repo::insert_tables(conn, &tables)?;
     repo::insert_edges(conn, &edges)?;
     repo::insert_column_edges(conn, &column_edges)?;
+    rewritten.extend(column_edges.iter().map(|e| e.to_column_id));
+    let rewritten: Vec<i64> = rewritten.into_iter().collect();
+    crate::propagation::refresh(conn, crate::propagation::Scope::From(&rewritten))?;
 
     let mut event = by.event("pipeline.ingest", "pipeline").entity_id(pipeline_id).after(json!({
         "name": input.name,

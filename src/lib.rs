@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod classification;
 pub mod commands;
 pub mod config;
 pub mod db;
@@ -16,6 +17,8 @@ pub mod governance;
 pub mod ingest;
 pub mod jobs;
 pub mod lineage;
+pub mod propagation;
+pub mod suggestions;
 pub mod targets;
 pub mod telemetry;
 pub mod web;

@@ -41,11 +41,36 @@ enum Command {
     /// Register and list sources.
     #[command(subcommand)]
     Source(SourceCommand),
+    /// Classify a column (as a compliance officer): level, categories, identifier mark.
+    Classify {
+        /// SOURCE.SCHEMA.TABLE.COLUMN
+        column: String,
+        /// A level's name (or `none` to clear the level set here).
+        #[arg(long)]
+        level: Option<String>,
+        /// A category to add (e.g. contact.email); repeat for several.
+        #[arg(long = "category")]
+        categories: Vec<String>,
+        /// A category to remove; repeat for several.
+        #[arg(long = "remove-category")]
+        remove_categories: Vec<String>,
+        /// Mark as a subject identifier of this type (e.g. email), or `none`.
+        #[arg(long)]
+        identifier: Option<String>,
+        /// Why (required when the level is lowered).
+        #[arg(long)]
+        reason: Option<String>,
+    },
     /// Manage users (the first user of an empty catalog needs no --as and must be an admin).
     #[command(subcommand)]
     User(UserCommand),
     /// Crawl a source's schema into the catalog.
     Crawl {
+        /// The source's name.
+        name: String,
+    },
+    /// Sample a source's values (read-only) and suggest personal-data categories for review.
+    Scan {
         /// The source's name.
         name: String,
     },
@@ -234,6 +259,19 @@ fn run(command: Command, actor: Option<&str>, mut config: Config) -> anyhow::Res
             let db = commands::open_catalog(&config)?;
             let actor = Actor::require(&db, actor, Permission::EditCatalog)?;
             crawl::run(&db, &name, &actor, true).map(|_| ())
+        }
+        Command::Scan { name } => {
+            let db = commands::open_catalog(&config)?;
+            let actor = Actor::require(&db, actor, Permission::ProposeClassification)?;
+            crawl::scan(&db, &name, &actor, true).map(|_| ())
+        }
+        Command::Classify { column, level, categories, remove_categories, identifier, reason } => {
+            let db = commands::open_catalog(&config)?;
+            commands::classify::run(
+                &db,
+                actor,
+                &commands::classify::ClassifyArgs { column, level, categories, remove_categories, identifier, reason },
+            )
         }
         Command::Ingest(command) => {
             let db = commands::open_catalog(&config)?;

@@ -18,7 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::Config;
 use crate::db::audit::{self, AuditFilter, CSV_HEADER};
-use crate::db::{Db, dialect, now};
+use crate::db::{AnyConnection, ConnectionManager, dialect, now};
 use crate::governance::audit::{ChainError, ChainHead, Checkpoint, CheckpointError, PublicKey, SigningKey};
 
 /// The exit code of a log or checkpoint that fails verification.
@@ -121,29 +121,36 @@ pub fn run(command: AuditCommand, config: &Config) -> anyhow::Result<ExitCode> {
             println!("Public key: {public}");
             Ok(ExitCode::SUCCESS)
         }
-        AuditCommand::Verify(args) => {
-            let db = super::open_catalog(config)?;
-            verify(&db, &args)
-        }
-        AuditCommand::Checkpoint { out, key_file } => {
-            let db = super::open_catalog(config)?;
-            checkpoint(&db, &key_file, &out)
-        }
+        AuditCommand::Verify(args) => verify(&mut connect(config)?, &args),
+        AuditCommand::Checkpoint { out, key_file } => checkpoint(&mut connect(config)?, &key_file, &out),
         AuditCommand::Export(args) => {
-            let db = super::open_catalog(config)?;
+            let mut conn = connect(config)?;
             let n = match &args.out {
                 Some(path) => {
                     let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-                    let n = export(&db, &args, BufWriter::new(file), true)?;
+                    let n = export(&mut conn, &args, BufWriter::new(file), true)?;
                     eprintln!("Exported {n} events to {}.", path.display());
                     n
                 }
-                None => export(&db, &args, BufWriter::new(std::io::stdout().lock()), true)?,
+                None => export(&mut conn, &args, BufWriter::new(std::io::stdout().lock()), true)?,
             };
             tracing::debug!(events = n, "audit export");
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// One catalog connection, migrated. These commands need no pool, and a pool would keep opening
+/// connections in the background: a PostgreSQL connection still in its TLS handshake when the
+/// process exits crashes in OpenSSL's exit handler.
+fn connect(config: &Config) -> anyhow::Result<AnyConnection> {
+    let mut conn = ConnectionManager::new(config.database_url.clone(), false)
+        .establish()
+        .with_context(|| format!("connecting to the catalog at {}", config.database_url.redacted()))?;
+    dialect::run_migrations(&mut conn)
+        .map_err(anyhow::Error::msg)
+        .with_context(|| format!("migrating the catalog at {}", config.database_url.redacted()))?;
+    Ok(conn)
 }
 
 fn pub_path(key_file: &Path) -> PathBuf {
@@ -225,17 +232,19 @@ pub enum Verdict {
 }
 
 /// Verifies the log (and a checkpoint's signature under `trusted`, then that the log extends it).
-pub fn check(db: &Db, checkpoint: Option<(Checkpoint, PublicKey)>, show_progress: bool) -> anyhow::Result<Verdict> {
+pub fn check(
+    conn: &mut AnyConnection,
+    checkpoint: Option<(Checkpoint, PublicKey)>,
+    show_progress: bool,
+) -> anyhow::Result<Verdict> {
     if let Some((cp, trusted)) = &checkpoint
         && let Err(e) = cp.verify_signature(trusted)
     {
         return Ok(Verdict::Untrusted(e));
     }
-    let mut conn = db.reader()?;
-    let bar =
-        if show_progress { progress_bar(audit::head(&mut conn)?.seq, "verifying") } else { ProgressBar::hidden() };
+    let bar = if show_progress { progress_bar(audit::head(conn)?.seq, "verifying") } else { ProgressBar::hidden() };
     let cp = checkpoint.as_ref().map(|(cp, _)| cp);
-    let result = audit::verify_chain(&mut conn, cp, |done, total| {
+    let result = audit::verify_chain(conn, cp, |done, total| {
         bar.set_length(u64::try_from(total).unwrap_or(0));
         bar.set_position(u64::try_from(done).unwrap_or(0));
     });
@@ -247,7 +256,7 @@ pub fn check(db: &Db, checkpoint: Option<(Checkpoint, PublicKey)>, show_progress
 }
 
 /// `custodian audit verify`.
-pub fn verify(db: &Db, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
+pub fn verify(conn: &mut AnyConnection, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let checkpoint = match &args.checkpoint {
         None => None,
         Some(path) => {
@@ -270,7 +279,7 @@ pub fn verify(db: &Db, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let started = Instant::now();
-    match check(db, checkpoint, true)? {
+    match check(conn, checkpoint, true)? {
         Verdict::Intact { head, checkpoint } => {
             println!(
                 "The audit log is intact: {} events, head {} ({}), verified in {:.2} s.",
@@ -302,9 +311,9 @@ pub fn verify(db: &Db, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
 
 /// `custodian audit checkpoint`: verifies the log first, so a checkpoint never vouches for a
 /// tampered log.
-pub fn checkpoint(db: &Db, key_file: &Path, out: &Path) -> anyhow::Result<ExitCode> {
+pub fn checkpoint(conn: &mut AnyConnection, key_file: &Path, out: &Path) -> anyhow::Result<ExitCode> {
     let key = read_key(key_file)?;
-    let head = match check(db, None, true)? {
+    let head = match check(conn, None, true)? {
         Verdict::Intact { head, .. } => head,
         Verdict::Broken(e) => {
             eprintln!(
@@ -321,8 +330,7 @@ pub fn checkpoint(db: &Db, key_file: &Path, out: &Path) -> anyhow::Result<ExitCo
     let cp = Checkpoint::sign(&head, now(), &key);
     write_atomically(out, cp.to_json().as_bytes())?;
     // The log records that a checkpoint was taken (the audit page shows the latest one).
-    let mut conn = db.writer()?;
-    dialect::write_transaction(&mut conn, |conn| {
+    dialect::write_transaction(conn, |conn| {
         audit::append(
             conn,
             &audit::AuditActor::system().event("audit.checkpoint", "audit_log").after(serde_json::json!({
@@ -362,7 +370,12 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 
 /// Writes the events matching the filters, in sequence order, from one consistent snapshot;
 /// returns how many.
-pub fn export(db: &Db, args: &ExportArgs, mut out: impl Write, show_progress: bool) -> anyhow::Result<u64> {
+pub fn export(
+    conn: &mut AnyConnection,
+    args: &ExportArgs,
+    mut out: impl Write,
+    show_progress: bool,
+) -> anyhow::Result<u64> {
     let filter = AuditFilter {
         actor: args.actor.clone(),
         action: args.action.clone(),
@@ -371,18 +384,16 @@ pub fn export(db: &Db, args: &ExportArgs, mut out: impl Write, show_progress: bo
         from: args.from,
         to: args.to,
     };
-    let mut conn = db.reader()?;
     let mut written = 0u64;
     let mut io_error = None;
     let mut line = String::with_capacity(1024);
     if args.format == ExportFormat::Csv {
         write!(out, "{CSV_HEADER}\r\n").context("writing the export")?;
     }
-    let bar =
-        if show_progress { progress_bar(audit::head(&mut conn)?.seq, "exporting") } else { ProgressBar::hidden() };
-    dialect::read_snapshot(&mut conn, |conn| {
+    let bar = if show_progress { progress_bar(audit::head(conn)?.seq, "exporting") } else { ProgressBar::hidden() };
+    dialect::read_snapshot(conn, |conn| {
         audit::for_each_batch(conn, &filter, 0, audit::STREAM_BATCH, |rows| {
-            for row in rows {
+            for row in &rows {
                 line.clear();
                 match args.format {
                     ExportFormat::Jsonl => {

@@ -4,6 +4,7 @@
 
 pub mod actor;
 pub mod audit;
+pub mod classify;
 pub mod crawl;
 pub mod demo;
 pub mod ingest;

@@ -12,6 +12,7 @@
 //! - Nothing here updates or deletes an event; the database's triggers refuse it too (A2).
 
 use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 use chrono::{NaiveDateTime, SubsecRound};
 use diesel::prelude::*;
@@ -255,6 +256,15 @@ impl AuditEvent {
                 out.push(',');
             }
             let field = field.unwrap_or_default();
+            // A cell a spreadsheet would run as a formula is prefixed with an apostrophe
+            // (the JSON Lines export keeps every value exactly, for verification).
+            let guarded;
+            let field = if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                guarded = format!("'{field}");
+                guarded.as_str()
+            } else {
+                field
+            };
             if field.contains([',', '"', '\n', '\r']) {
                 out.push('"');
                 out.push_str(&field.replace('"', "\"\""));
@@ -488,7 +498,7 @@ pub fn for_each_batch(
     filter: &AuditFilter,
     after_seq: i64,
     batch: i64,
-    mut f: impl FnMut(&[AuditEvent]) -> ControlFlow<()>,
+    mut f: impl FnMut(Vec<AuditEvent>) -> ControlFlow<()>,
 ) -> QueryResult<()> {
     let batch = batch.max(1);
     let mut last = after_seq;
@@ -501,7 +511,8 @@ pub fn for_each_batch(
             .load(conn)?;
         let Some(tail) = rows.last() else { return Ok(()) };
         last = tail.seq;
-        if f(&rows).is_break() || (rows.len() as i64) < batch {
+        let full = rows.len() as i64 == batch;
+        if f(rows).is_break() || !full {
             return Ok(());
         }
     }
@@ -511,6 +522,9 @@ pub fn for_each_batch(
 /// still extends it (the checkpoint's signature is the caller's to check). Reads one consistent
 /// snapshot. `progress(verified, total)` is called after each batch. The outer error is the
 /// database's; the inner one names the first bad event.
+///
+/// Reading and hashing overlap: this thread reads the next batch while a helper thread verifies
+/// the previous one (and frees it), which nearly halves the time on a large log.
 pub fn verify_chain(
     conn: &mut AnyConnection,
     checkpoint: Option<&Checkpoint>,
@@ -518,16 +532,64 @@ pub fn verify_chain(
 ) -> QueryResult<Result<ChainHead, ChainError>> {
     dialect::read_snapshot(conn, |conn| {
         let head = head(conn)?;
-        let mut verifier = checkpoint.map_or_else(ChainVerifier::new, ChainVerifier::with_checkpoint);
-        for_each_batch(conn, &AuditFilter::default(), 0, STREAM_BATCH, |rows| {
-            for row in rows {
-                if verifier.push(&row.fields(), &row.hash) == Step::Done {
+        let verified = &AtomicI64::new(0);
+        let decided = &AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            let (batches, received) = std::sync::mpsc::sync_channel::<Vec<AuditEvent>>(2);
+            let worker = scope.spawn(move || {
+                let mut verifier = checkpoint.map_or_else(ChainVerifier::new, ChainVerifier::with_checkpoint);
+                for rows in received {
+                    for row in &rows {
+                        if verifier.push(&row.fields(), &row.hash) == Step::Done {
+                            decided.store(true, Ordering::Relaxed);
+                            return verifier;
+                        }
+                    }
+                    verified.store(verifier.verified(), Ordering::Relaxed);
+                }
+                verifier
+            });
+            let read = for_each_batch(conn, &AuditFilter::default(), 0, STREAM_BATCH, |rows| {
+                if decided.load(Ordering::Relaxed) || batches.send(rows).is_err() {
                     return ControlFlow::Break(());
                 }
-            }
-            progress(verifier.verified(), head.seq);
-            ControlFlow::Continue(())
-        })?;
-        Ok(verifier.finish(Some(&head)))
+                progress(verified.load(Ordering::Relaxed), head.seq);
+                ControlFlow::Continue(())
+            });
+            drop(batches);
+            let verifier = worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            read?;
+            Ok(verifier.finish(Some(&head)))
+        })
     })
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_that_look_like_formulas_are_defused() {
+        let time = chrono::NaiveDate::from_ymd_opt(2026, 1, 2).and_then(|d| d.and_hms_opt(3, 4, 5)).unwrap_or_default();
+        let event = AuditEvent {
+            seq: 7,
+            occurred_at: time,
+            actor: "-someone".into(),
+            actor_role: None,
+            action: "dataset.update".into(),
+            entity_type: "dataset".into(),
+            entity_id: Some("3".into()),
+            before_json: None,
+            after_json: Some(r#"{"a":1}"#.into()),
+            reason: Some("=HYPERLINK(\"x\")".into()),
+            request_id: None,
+            prev_hash: "p".into(),
+            hash: "h".into(),
+        };
+        let mut out = String::new();
+        event.write_csv_record(&mut out);
+        assert!(out.contains(",'-someone,"), "{out}");
+        assert!(out.contains(",\"'=HYPERLINK(\"\"x\"\")\","), "{out}");
+        assert!(out.contains(",\"{\"\"a\"\":1}\","), "{out}");
+    }
 }

@@ -58,12 +58,14 @@ pub fn update_source_details(
 pub fn enqueue_crawl_run(
     conn: &mut AnyConnection,
     source_id: i64,
+    kind: &str,
     triggered_by: &str,
     now: NaiveDateTime,
 ) -> QueryResult<CrawlRun> {
     diesel::insert_into(crawl_runs::table)
         .values((
             crawl_runs::source_id.eq(source_id),
+            crawl_runs::kind.eq(kind),
             crawl_runs::status.eq(crawl_status::QUEUED),
             crawl_runs::triggered_by.eq(triggered_by),
             crawl_runs::queued_at.eq(now),
@@ -110,6 +112,34 @@ pub fn active_crawl_run(conn: &mut AnyConnection, source_id: i64) -> QueryResult
         .select(CrawlRun::as_select())
         .first(conn)
         .optional()
+}
+
+/// Records the end of a scan (or any run that counts no changes): its summary, or its error.
+pub fn finish_run_with_summary(
+    conn: &mut AnyConnection,
+    id: i64,
+    outcome: Result<(&str, i64), &str>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let target = crawl_runs::table.find(id);
+    match outcome {
+        Ok((summary, datasets)) => diesel::update(target)
+            .set((
+                crawl_runs::status.eq(crawl_status::SUCCEEDED),
+                crawl_runs::finished_at.eq(now),
+                crawl_runs::progress_done.eq(datasets),
+                crawl_runs::progress_total.eq(datasets),
+                crawl_runs::summary.eq(summary),
+            ))
+            .execute(conn),
+        Err(message) => diesel::update(target)
+            .set((
+                crawl_runs::status.eq(crawl_status::FAILED),
+                crawl_runs::finished_at.eq(now),
+                crawl_runs::error.eq(message),
+            ))
+            .execute(conn),
+    }
 }
 
 pub fn finish_crawl_run(
@@ -281,6 +311,21 @@ pub fn list_columns(conn: &mut AnyConnection, dataset_id: i64) -> QueryResult<Ve
         .order((dataset_columns::status, dataset_columns::ordinal, dataset_columns::id))
         .select(ColumnSummary::as_select())
         .load(conn)
+}
+
+/// Columns by id (any dataset), in id order.
+pub fn columns_by_id(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<ColumnSummary>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(INSERT_CHUNK) {
+        out.extend(
+            dataset_columns::table
+                .filter(dataset_columns::id.eq_any(chunk))
+                .order(dataset_columns::id)
+                .select(ColumnSummary::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
 }
 
 pub fn find_column(conn: &mut AnyConnection, dataset_id: i64, column_id: i64) -> QueryResult<Option<DatasetColumn>> {

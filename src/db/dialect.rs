@@ -14,7 +14,7 @@ use super::lineage::{NewColumnLineageEdge, NewLineageEdge, NewPipelineStatement,
 use super::models::{NewColumn, NewDataset, NewForeignKey};
 use super::schema::{
     audit_events, audit_head, column_lineage_edges, dataset_columns, datasets, foreign_keys, lineage_edges,
-    pipeline_statements, pipeline_tables, pipelines,
+    pipeline_statements, pipeline_tables, pipelines, propagated_tags,
 };
 use super::{AnyConnection, Backend, MultiBackend};
 
@@ -244,6 +244,13 @@ pub fn insert_column_lineage_edges(conn: &mut AnyConnection, rows: &[NewColumnLi
     per_backend!(conn, c => diesel::insert_into(column_lineage_edges::table).values(rows).execute(c))
 }
 
+pub fn insert_propagated_tags(
+    conn: &mut AnyConnection,
+    rows: &[super::propagation::PropagatedTag],
+) -> QueryResult<usize> {
+    per_backend!(conn, c => diesel::insert_into(propagated_tags::table).values(rows).execute(c))
+}
+
 /// Multi-row insert of audit events (the bulk append).
 pub fn insert_audit_events(conn: &mut AnyConnection, rows: &[AuditEvent]) -> QueryResult<usize> {
     per_backend!(conn, c => diesel::insert_into(audit_events::table).values(rows).execute(c))
@@ -282,6 +289,23 @@ where
         }
         f(conn)
     })
+}
+
+/// One suggestion row (see [`super::classification::insert_suggestions`]).
+pub type SuggestionRow = (
+    diesel::dsl::Eq<super::schema::classification_suggestions::column_id, i64>,
+    diesel::dsl::Eq<super::schema::classification_suggestions::category_id, i64>,
+    diesel::dsl::Eq<super::schema::classification_suggestions::identifier_type_id, Option<i64>>,
+    diesel::dsl::Eq<super::schema::classification_suggestions::level_rank, Option<i32>>,
+    diesel::dsl::Eq<super::schema::classification_suggestions::confidence, f64>,
+    diesel::dsl::Eq<super::schema::classification_suggestions::evidence, String>,
+    diesel::dsl::Eq<super::schema::classification_suggestions::status, &'static str>,
+    diesel::dsl::Eq<super::schema::classification_suggestions::proposed_by, Option<String>>,
+    diesel::dsl::Eq<super::schema::classification_suggestions::created_at, chrono::NaiveDateTime>,
+);
+
+pub fn insert_suggestion_rows(conn: &mut AnyConnection, rows: &[SuggestionRow]) -> QueryResult<usize> {
+    per_backend!(conn, c => diesel::insert_into(super::schema::classification_suggestions::table).values(rows).execute(c))
 }
 
 /// A value bound to a hand-written query.

@@ -6,9 +6,11 @@
 pub mod accounts;
 pub mod audit;
 pub mod catalog;
+pub mod classification;
 pub mod dialect;
 pub mod lineage;
 pub mod models;
+pub mod propagation;
 pub mod schema;
 pub mod search;
 
@@ -196,6 +198,9 @@ impl Db {
         {
             let mut conn = writer_manager.establish().map_err(DbOpenError::Connect)?;
             dialect::run_migrations(&mut conn).map_err(DbOpenError::Migrate)?;
+            classification::ensure_levels(&mut conn, now()).map_err(|e| DbOpenError::Migrate(e.to_string()))?;
+            classification::ensure_builtin_taxonomy(&mut conn, now())
+                .map_err(|e| DbOpenError::Migrate(e.to_string()))?;
         }
         // An SQLite file cannot go away under a connection, so checking each one out with a
         // query first is wasted work; a PostgreSQL connection can drop, so it is checked.
@@ -203,7 +208,10 @@ impl Db {
         let build = |manager: ConnectionManager, size: u32| {
             Pool::builder()
                 .max_size(size)
-                .min_idle(Some(1))
+                // No connections opened in the background: each is made when first asked for.
+                // (A background connect still under way when a command exits can crash inside
+                // OpenSSL's exit handler.)
+                .min_idle(Some(0))
                 .test_on_check_out(test_on_check_out)
                 .connection_timeout(settings.timeout)
                 .build(manager)

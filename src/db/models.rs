@@ -62,6 +62,16 @@ pub struct CrawlRun {
     pub columns_changed: i64,
     pub columns_removed: i64,
     pub error: Option<String>,
+    /// `crawl`, or `scan` (sampled values for suggestions).
+    pub kind: String,
+    /// What a scan found, in words.
+    pub summary: Option<String>,
+}
+
+/// Kinds of background run over a source.
+pub mod run_kind {
+    pub const CRAWL: &str = "crawl";
+    pub const SCAN: &str = "scan";
 }
 
 /// Crawl run states.
@@ -90,6 +100,8 @@ pub struct Dataset {
     pub updated_at: NaiveDateTime,
     pub last_crawled_at: Option<NaiveDateTime>,
     pub removed_at: Option<NaiveDateTime>,
+    /// The highest effective level of its columns.
+    pub level_rank: Option<i32>,
 }
 
 #[derive(Insertable, Clone, Debug)]
@@ -142,6 +154,13 @@ pub struct ColumnSummary {
     pub description: Option<String>,
     pub source_comment: Option<String>,
     pub status: String,
+    /// The effective classification level's rank, if any.
+    pub level_rank: Option<i32>,
+    pub personal_data: bool,
+    pub identifier_type: Option<String>,
+    pub open_suggestions: i32,
+    /// Something reached this column through lineage.
+    pub propagated: bool,
 }
 
 #[derive(Insertable, Clone, Debug)]
@@ -276,4 +295,57 @@ pub struct NewApiToken {
     pub prefix: String,
     pub created_by: Option<i64>,
     pub created_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = super::schema::classification_levels)]
+pub struct ClassificationLevel {
+    pub id: i64,
+    pub rank: i32,
+    pub name: String,
+    pub colour: String,
+    pub handling: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = super::schema::personal_data_categories)]
+pub struct Category {
+    pub id: i64,
+    pub key: String,
+    pub label: String,
+    pub special: bool,
+    pub builtin: bool,
+    pub default_level_rank: Option<i32>,
+    pub description: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = super::schema::identifier_types)]
+pub struct IdentifierType {
+    pub id: i64,
+    pub key: String,
+    pub label: String,
+    pub category_key: Option<String>,
+    pub builtin: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = super::schema::classification_suggestions)]
+pub struct Suggestion {
+    pub id: i64,
+    pub column_id: i64,
+    pub category_id: i64,
+    pub identifier_type_id: Option<i64>,
+    pub level_rank: Option<i32>,
+    pub confidence: f64,
+    pub evidence: String,
+    pub status: String,
+    pub proposed_by: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub decided_at: Option<NaiveDateTime>,
+    pub decided_by: Option<String>,
 }

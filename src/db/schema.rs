@@ -36,6 +36,8 @@ diesel::table! {
         columns_changed -> BigInt,
         columns_removed -> BigInt,
         error -> Nullable<Text>,
+        kind -> Text,
+        summary -> Nullable<Text>,
     }
 }
 
@@ -56,6 +58,7 @@ diesel::table! {
         updated_at -> Timestamp,
         last_crawled_at -> Nullable<Timestamp>,
         removed_at -> Nullable<Timestamp>,
+        level_rank -> Nullable<Integer>,
     }
 }
 
@@ -75,6 +78,11 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         removed_at -> Nullable<Timestamp>,
+        level_rank -> Nullable<Integer>,
+        personal_data -> Bool,
+        identifier_type -> Nullable<Text>,
+        open_suggestions -> Integer,
+        propagated -> Bool,
     }
 }
 
@@ -177,6 +185,81 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    classification_levels (id) {
+        id -> BigInt,
+        rank -> Integer,
+        name -> Text,
+        colour -> Text,
+        handling -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    personal_data_categories (id) {
+        id -> BigInt,
+        key -> Text,
+        label -> Text,
+        special -> Bool,
+        builtin -> Bool,
+        default_level_rank -> Nullable<Integer>,
+        description -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    identifier_types (id) {
+        id -> BigInt,
+        key -> Text,
+        label -> Text,
+        category_key -> Nullable<Text>,
+        builtin -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    column_classifications (column_id) {
+        column_id -> BigInt,
+        level_id -> Nullable<BigInt>,
+        identifier_type_id -> Nullable<BigInt>,
+        updated_at -> Timestamp,
+        updated_by -> Text,
+    }
+}
+
+diesel::table! {
+    column_categories (column_id, category_id) {
+        column_id -> BigInt,
+        category_id -> BigInt,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}
+
+diesel::table! {
+    classification_suggestions (id) {
+        id -> BigInt,
+        column_id -> BigInt,
+        category_id -> BigInt,
+        identifier_type_id -> Nullable<BigInt>,
+        level_rank -> Nullable<Integer>,
+        confidence -> Double,
+        evidence -> Text,
+        status -> Text,
+        proposed_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(column_categories -> personal_data_categories (category_id));
+diesel::joinable!(classification_suggestions -> personal_data_categories (category_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     sources,
     crawl_runs,
@@ -189,11 +272,20 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     audit_events,
     audit_head,
+    classification_levels,
+    personal_data_categories,
+    identifier_types,
+    column_classifications,
+    column_categories,
+    classification_suggestions,
     pipelines,
     pipeline_statements,
     pipeline_tables,
     lineage_edges,
     column_lineage_edges,
+    propagated_tags,
+    lineage_blocks,
+    governance_settings,
 );
 
 diesel::table! {
@@ -275,3 +367,37 @@ diesel::table! {
 
 diesel::joinable!(pipelines -> sources (source_id));
 diesel::joinable!(pipeline_statements -> pipelines (pipeline_id));
+
+diesel::table! {
+    /// A tag that reached a column through column lineage (derived; see `crate::propagation`).
+    propagated_tags (column_id, tag_kind, tag_value) {
+        column_id -> BigInt,
+        tag_kind -> Text,
+        tag_value -> BigInt,
+        source_column_id -> BigInt,
+        pipeline_id -> BigInt,
+        statement_index -> Integer,
+        hops -> Integer,
+        path -> Text,
+    }
+}
+
+diesel::table! {
+    /// Tags do not flow from `from_column_id` into `to_column_id`.
+    lineage_blocks (from_column_id, to_column_id) {
+        from_column_id -> BigInt,
+        to_column_id -> BigInt,
+        reason -> Text,
+        blocked_by -> Text,
+        blocked_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    governance_settings (key) {
+        key -> Text,
+        value -> Text,
+        updated_at -> Timestamp,
+        updated_by -> Text,
+    }
+}

@@ -14,7 +14,7 @@ pub enum Role {
     Compliance,
     /// Submits and follows erasure requests.
     PrivacyDesk,
-    /// Users, tokens, configuration, the audit log.
+    /// Users, tokens, configuration, the audit log; may classify.
     Admin,
 }
 
@@ -27,6 +27,8 @@ pub enum Permission {
     EditCatalog,
     /// Set classification levels, categories and identifiers; accept suggestions.
     Classify,
+    /// Propose a classification for review (a suggestion).
+    ProposeClassification,
     /// Manage retention policies and legal holds.
     ManageRetention,
     /// Submit erasure requests and follow them.
@@ -75,7 +77,9 @@ impl Role {
         match permission {
             ReadCatalog => true,
             EditCatalog => matches!(self, Self::Steward),
-            Classify | ManageRetention | ApproveErasure => matches!(self, Self::Compliance),
+            Classify => matches!(self, Self::Compliance | Self::Admin),
+            ProposeClassification => matches!(self, Self::Steward | Self::Compliance | Self::Admin),
+            ManageRetention | ApproveErasure => matches!(self, Self::Compliance),
             SubmitErasure => matches!(self, Self::PrivacyDesk | Self::Compliance),
             ReadAudit => matches!(self, Self::Compliance | Self::Admin),
             ManageUsers | ManageTokens => matches!(self, Self::Admin),
@@ -96,6 +100,7 @@ impl Permission {
             Self::ReadCatalog => "read the catalog",
             Self::EditCatalog => "edit the catalog",
             Self::Classify => "classify columns",
+            Self::ProposeClassification => "propose classifications",
             Self::ManageRetention => "manage retention and holds",
             Self::SubmitErasure => "submit erasure requests",
             Self::ApproveErasure => "approve erasure requests",
@@ -127,7 +132,8 @@ mod tests {
     fn the_permission_table_separates_duties() {
         assert!(Role::ALL.iter().all(|r| r.allows(Permission::ReadCatalog)));
         assert_eq!(Permission::EditCatalog.holders(), [Role::Steward]);
-        assert_eq!(Permission::Classify.holders(), [Role::Compliance]);
+        assert_eq!(Permission::Classify.holders(), [Role::Compliance, Role::Admin]);
+        assert_eq!(Permission::ProposeClassification.holders(), [Role::Steward, Role::Compliance, Role::Admin]);
         assert_eq!(Permission::ApproveErasure.holders(), [Role::Compliance]);
         assert_eq!(Permission::SubmitErasure.holders(), [Role::Compliance, Role::PrivacyDesk]);
         assert_eq!(Permission::ReadAudit.holders(), [Role::Compliance, Role::Admin]);

@@ -1,7 +1,11 @@
-//! Pure governance rules: who may do what (`access`), and what the audit log's chain of hashes
-//! and its signed checkpoints are (`audit`); later classification propagation, deadlines,
-//! erasure plans and receipts. Nothing here touches diesel, actix or askama; the repository and
-//! the web layer call in.
+//! Pure governance rules: who may do what (`access`), what the audit log's chain of hashes and its
+//! signed checkpoints are (`audit`), classification levels and effective levels
+//! (`classification`), suggestions from column names and sampled values (`suggest`), and
+//! propagation along lineage (`propagation`); later deadlines, erasure plans and receipts.
+//! Nothing here touches diesel, actix or askama; the repository and the web layer call in.
 
 pub mod access;
 pub mod audit;
+pub mod classification;
+pub mod propagation;
+pub mod suggest;

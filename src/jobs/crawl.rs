@@ -4,7 +4,7 @@
 use chrono::{NaiveDateTime, TimeDelta};
 
 use super::{BoardSink, ProgressBoard, ProgressSink};
-use crate::db::models::{CrawlRun, Source};
+use crate::db::models::{CrawlRun, Source, run_kind};
 use serde_json::json;
 
 use crate::db::audit::{self, AuditActor};
@@ -37,7 +37,12 @@ pub fn is_in_progress(run: &CrawlRun, now: NaiveDateTime) -> bool {
 
 /// Queues a crawl of `source` unless one is already queued or running; returns the run and
 /// whether it is new.
-pub fn enqueue(conn: &mut AnyConnection, source: &Source, triggered_by: &str) -> diesel::QueryResult<(CrawlRun, bool)> {
+pub fn enqueue(
+    conn: &mut AnyConnection,
+    source: &Source,
+    kind: &str,
+    triggered_by: &str,
+) -> diesel::QueryResult<(CrawlRun, bool)> {
     dialect::write_transaction(conn, |conn| {
         let now = now();
         if let Some(run) = catalog::active_crawl_run(conn, source.id)?
@@ -45,7 +50,7 @@ pub fn enqueue(conn: &mut AnyConnection, source: &Source, triggered_by: &str) ->
         {
             return Ok((run, false));
         }
-        Ok((catalog::enqueue_crawl_run(conn, source.id, triggered_by, now)?, true))
+        Ok((catalog::enqueue_crawl_run(conn, source.id, kind, triggered_by, now)?, true))
     })
 }
 
@@ -63,10 +68,14 @@ pub fn run_next(db: &Db, board: &ProgressBoard) -> Result<bool, CrawlError> {
         return Ok(false);
     };
     let mut sink = BoardSink::new(board.clone(), run.id);
-    let result = execute(db, &run, &mut sink);
+    let result = if run.kind == run_kind::SCAN {
+        super::scan::execute(db, &run, &mut sink).map(drop)
+    } else {
+        execute(db, &run, &mut sink).map(drop)
+    };
     board.clear(run.id);
     if let Err(e) = result {
-        tracing::warn!(run = run.id, error = %e, "crawl failed");
+        tracing::warn!(run = run.id, kind = %run.kind, error = %e, "run failed");
     }
     Ok(true)
 }
@@ -123,6 +132,8 @@ fn crawl_source(db: &Db, run: &CrawlRun, progress: &mut dyn ProgressSink) -> Res
         let changes =
             catalog::apply_snapshot(conn, source.id, &snapshot, now, &mut |done, total| progress.advance(done, total))?;
         catalog::finish_crawl_run(conn, run.id, Ok(&changes), now)?;
+        // Column names suggest categories; a compliance officer reviews them.
+        crate::suggestions::from_names(conn, source.id, now)?;
         audit::append(
             conn,
             &AuditActor::system().event("crawl.finish", "source").entity_id(source.id).after(json!({

@@ -2,6 +2,7 @@
 //! and a board of live progress that pages read. Today's jobs are crawls (`crawl.rs`).
 
 pub mod crawl;
+pub mod scan;
 
 use std::collections::HashMap;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};

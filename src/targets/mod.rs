@@ -210,6 +210,54 @@ impl ResolvedTarget {
     }
 }
 
+/// A read-only session on a target, for reading values (samples for suggestions).
+pub enum Session {
+    Postgres(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+#[derive(diesel::QueryableByName)]
+struct Value {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    v: Option<String>,
+}
+
+impl ResolvedTarget {
+    /// Opens a read-only session.
+    pub fn session(&self) -> Result<Session, TargetError> {
+        match self.kind {
+            SourceKind::Postgres => postgres::connect(&self.url).map(Session::Postgres),
+            SourceKind::Sqlite => sqlite::connect_read_only(sqlite_path(&self.url)).map(Session::Sqlite),
+        }
+    }
+}
+
+impl Session {
+    /// Up to `limit` non-NULL values of a column, as text. Identifiers are quoted; nothing from
+    /// the values is kept beyond what the caller does with them.
+    pub fn sample(&mut self, schema: &str, table: &str, column: &str, limit: i64) -> Result<Vec<String>, TargetError> {
+        use diesel::RunQueryDsl;
+        let col = sqlite::quote_ident(column);
+        let rows: Vec<Value> = match self {
+            Self::Postgres(c) => diesel::sql_query(format!(
+                "SELECT {col}::text AS v FROM {}.{} WHERE {col} IS NOT NULL LIMIT $1",
+                sqlite::quote_ident(schema),
+                sqlite::quote_ident(table)
+            ))
+            .bind::<diesel::sql_types::BigInt, _>(limit)
+            .load(c),
+            Self::Sqlite(c) => diesel::sql_query(format!(
+                "SELECT CAST({col} AS TEXT) AS v FROM {} WHERE {col} IS NOT NULL LIMIT ?",
+                sqlite::quote_ident(table)
+            ))
+            .bind::<diesel::sql_types::BigInt, _>(limit)
+            .load(c),
+        }
+        .map_err(TargetError::from_query)?;
+        Ok(rows.into_iter().filter_map(|r| r.v).collect())
+    }
+}
+
 /// Interprets a URL given for a new source: which kind of database it names, and whether it
 /// carries a password (which must then come through an environment variable instead).
 pub fn classify_url(url: &str) -> Result<(SourceKind, bool), String> {

@@ -26,6 +26,7 @@ pub fn scope() -> actix_web::Scope {
         .route("/datasets/{id}", web::patch().to(update_dataset))
         .route("/sources/{id}/crawls", web::post().to(crawl_source))
         .route("/search", web::get().to(search_catalog))
+        .route("/personal-data", web::get().to(super::classification::personal_data_api))
         .route("/pipelines", web::get().to(super::pipelines::api_list))
         .route("/pipelines/{id}", web::get().to(super::pipelines::api_show))
         .route("/datasets/{id}/lineage", web::get().to(super::lineage::api_dataset_lineage))

@@ -103,7 +103,7 @@ macro_rules! requirements {
     };
 }
 
-requirements!(EditCatalog, ManageUsers, ManageTokens, ReadAudit);
+requirements!(EditCatalog, ManageUsers, ManageTokens, ReadAudit, Classify, ProposeClassification);
 
 /// The current user, known to hold `P`'s permission; anyone else gets a 403 and nothing runs.
 pub struct Authorized<P: Requirement> {

@@ -2,6 +2,8 @@
 //! keys both ways; and the forms that edit a dataset's description and owner and a column's
 //! description.
 
+use std::collections::HashMap;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -194,6 +196,13 @@ pub struct ColumnRow {
     pub description_from_source: bool,
     pub references: Vec<(i64, String)>,
     pub removed: bool,
+    pub badge: Option<super::classification::LevelBadge>,
+    /// Confirmed categories.
+    pub categories: Vec<String>,
+    pub identifier: Option<String>,
+    /// Categories suggested and not yet reviewed.
+    pub suggested: Vec<String>,
+    pub propagated: Vec<super::propagation::Provenance>,
 }
 
 pub struct KeyLine {
@@ -208,6 +217,10 @@ pub struct KeyLine {
 #[template(path = "datasets/show.html")]
 pub struct ShowPage {
     pub layout: Layout,
+    /// The dataset's effective level (the highest of its columns').
+    pub badge: Option<super::classification::LevelBadge>,
+    pub can_classify: bool,
+    pub can_propose: bool,
     pub dataset: Dataset,
     pub source: Source,
     pub kind: &'static str,
@@ -245,6 +258,37 @@ fn key_line(link: &ForeignKeyLink, outgoing: bool) -> KeyLine {
     }
 }
 
+/// The classification of a dataset's columns, for its page.
+pub struct ColumnClasses {
+    pub badges: HashMap<i32, super::classification::LevelBadge>,
+    pub categories: HashMap<i64, Vec<String>>,
+    pub suggested: HashMap<i64, Vec<String>>,
+    pub propagated: HashMap<i64, Vec<super::propagation::Provenance>>,
+}
+
+impl ColumnClasses {
+    pub fn load(
+        conn: &mut crate::db::AnyConnection,
+        columns: &[crate::db::models::ColumnSummary],
+    ) -> Result<Self, AppError> {
+        use crate::db::classification as repo;
+        let ids: Vec<i64> = columns.iter().map(|c| c.id).collect();
+        let mut categories: HashMap<i64, Vec<String>> = HashMap::new();
+        for (column, key) in repo::category_keys(conn, &ids)? {
+            categories.entry(column).or_default().push(key);
+        }
+        let keys: HashMap<i64, String> = repo::list_categories(conn)?.into_iter().map(|c| (c.id, c.key)).collect();
+        let mut suggested: HashMap<i64, Vec<String>> = HashMap::new();
+        for s in repo::open_suggestions_for(conn, &ids)? {
+            if let Some(key) = keys.get(&s.category_id) {
+                suggested.entry(s.column_id).or_default().push(key.clone());
+            }
+        }
+        let propagated = super::propagation::load(conn, &ids)?;
+        Ok(Self { badges: super::classification::badges(&repo::list_levels(conn)?), categories, suggested, propagated })
+    }
+}
+
 /// Everything the dataset page shows, loaded in one go.
 pub struct DatasetDetail {
     pub dataset: Dataset,
@@ -264,15 +308,16 @@ pub fn load_detail(conn: &mut crate::db::AnyConnection, id: i64) -> Result<Datas
 
 pub async fn show(state: web::Data<AppState>, user: CurrentUser, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let (detail, history, lineage) = read(&state, move |conn| {
-        Ok((
-            load_detail(conn, id)?,
-            super::audit::dataset_history(conn, id, 15)?,
-            super::lineage::load_dataset_lineage(conn, id)?,
-        ))
+    let (detail, history, classes, lineage) = read(&state, move |conn| {
+        let detail = load_detail(conn, id)?;
+        let history = super::audit::dataset_history(conn, id, 15)?;
+        let classes = ColumnClasses::load(conn, &detail.columns)?;
+        let lineage = super::lineage::load_dataset_lineage(conn, id)?;
+        Ok((detail, history, classes, lineage))
     })
     .await?;
     let DatasetDetail { dataset, source, columns, outgoing, incoming } = detail;
+    let ColumnClasses { badges, mut categories, mut suggested, mut propagated } = classes;
     let column_rows: Vec<ColumnRow> = columns
         .into_iter()
         .map(|c| {
@@ -298,6 +343,11 @@ pub async fn show(state: web::Data<AppState>, user: CurrentUser, id: web::Path<i
                 description_from_source,
                 references,
                 removed: c.status == crate::db::models::REMOVED,
+                badge: c.level_rank.and_then(|r| badges.get(&r).cloned()),
+                categories: categories.remove(&c.id).unwrap_or_default(),
+                identifier: c.identifier_type,
+                suggested: suggested.remove(&c.id).unwrap_or_default(),
+                propagated: propagated.remove(&c.id).unwrap_or_default(),
                 name: c.name,
             }
         })
@@ -306,6 +356,9 @@ pub async fn show(state: web::Data<AppState>, user: CurrentUser, id: web::Path<i
     let active_columns = column_rows.iter().filter(|c| !c.removed).count();
     render(&ShowPage {
         layout: Layout::new(&state, &user, format!("{}.{}", dataset.schema_name, dataset.name), Section::Catalog),
+        badge: dataset.level_rank.and_then(|r| badges.get(&r).cloned()),
+        can_classify: user.can(crate::governance::access::Permission::Classify),
+        can_propose: user.can(crate::governance::access::Permission::ProposeClassification),
         kind: kind_label(&dataset.kind),
         rows: row_estimate(&dataset),
         description: view::present(&dataset.description).map(str::to_owned),

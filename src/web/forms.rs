@@ -68,3 +68,45 @@ mod tests {
         assert_eq!(e.get("c"), Some("Required."));
     }
 }
+
+/// A url-encoded form read as name–value pairs, for forms with repeated fields (checkboxes).
+#[derive(Clone, Debug, Default)]
+pub struct FormPairs(Vec<(String, String)>);
+
+impl FormPairs {
+    pub fn parse(body: &[u8]) -> Result<Self, crate::error::AppError> {
+        serde_urlencoded::from_bytes(body)
+            .map(Self)
+            .map_err(|e| crate::error::AppError::BadRequest(format!("The form could not be read: {e}.")))
+    }
+
+    /// The first value of `name`, trimmed; blank reads as absent.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
+    }
+
+    /// Every value of `name`.
+    pub fn all(&self, name: &str) -> impl Iterator<Item = &str> {
+        self.0.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `name` as an id; a value that is not a number is a 400.
+    pub fn ids(&self, name: &str) -> Result<Vec<i64>, crate::error::AppError> {
+        self.all(name)
+            .map(|v| {
+                v.trim()
+                    .parse::<i64>()
+                    .map_err(|_| crate::error::AppError::BadRequest(format!("{name}: {v:?} is not an id.")))
+            })
+            .collect()
+    }
+
+    /// The value of `name` as an id, if given.
+    pub fn id(&self, name: &str) -> Result<Option<i64>, crate::error::AppError> {
+        self.get(name)
+            .map(|v| {
+                v.parse::<i64>().map_err(|_| crate::error::AppError::BadRequest(format!("{name}: {v:?} is not an id.")))
+            })
+            .transpose()
+    }
+}

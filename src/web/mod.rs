@@ -7,6 +7,7 @@ pub mod api;
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod classification;
 pub mod datasets;
 pub mod errors;
 pub mod forms;
@@ -14,6 +15,7 @@ pub mod home;
 pub mod lineage;
 pub mod login;
 pub mod pipelines;
+pub mod propagation;
 pub mod search;
 pub mod sources;
 pub mod view;
@@ -96,6 +98,7 @@ pub enum Section {
     Search,
     Admin,
     Audit,
+    Classification,
     /// Pages outside the navigation (errors).
     None,
 }
@@ -176,6 +179,7 @@ impl Layout {
             Section::Search => "search",
             Section::Admin => "admin",
             Section::Audit => "audit",
+            Section::Classification => "classification",
             Section::None => "",
         };
         current == name
@@ -205,6 +209,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(home::readyz))
         .route("/static/{version}/{path:.*}", web::get().to(assets::serve))
         .route("/search", web::get().to(search::show))
+        .route("/classification", web::get().to(classification::workbench))
+        .route("/classification/bulk", web::post().to(classification::bulk))
+        .route("/classification/suggestions", web::get().to(classification::suggestions))
+        .route("/classification/suggestions", web::post().to(classification::decide))
+        .route("/classification/levels", web::get().to(classification::levels))
+        .route("/classification/levels/{id}", web::post().to(classification::update_level))
+        .route("/classification/personal-data", web::get().to(classification::personal_data))
+        .route("/classification/propagation", web::post().to(propagation::configure))
         .route("/audit", web::get().to(audit::list))
         .route("/audit/verify", web::post().to(audit::verify))
         .route("/audit/export", web::get().to(audit::export))
@@ -216,7 +228,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/{id}", web::get().to(sources::show))
                 .route("/{id}/edit", web::get().to(sources::edit_form))
                 .route("/{id}/edit", web::post().to(sources::update))
-                .route("/{id}/crawl", web::post().to(sources::crawl)),
+                .route("/{id}/crawl", web::post().to(sources::crawl))
+                .route("/{id}/scan", web::post().to(sources::scan)),
         )
         .service(
             web::scope("/datasets")
@@ -225,7 +238,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/{id}/edit", web::get().to(datasets::edit_form))
                 .route("/{id}/edit", web::post().to(datasets::update))
                 .route("/{id}/columns/{column}/edit", web::get().to(datasets::column_edit_form))
-                .route("/{id}/columns/{column}/edit", web::post().to(datasets::column_update)),
+                .route("/{id}/columns/{column}/edit", web::post().to(datasets::column_update))
+                .route("/{id}/columns/{column}/classify", web::get().to(classification::column_form))
+                .route("/{id}/columns/{column}/classify", web::post().to(classification::column_classify))
+                .route("/{id}/columns/{column}/propose", web::post().to(classification::column_propose))
+                .route("/{id}/columns/{column}/lineage/{from}/block", web::post().to(propagation::block))
+                .route("/{id}/columns/{column}/lineage/{from}/unblock", web::post().to(propagation::unblock)),
         )
         .service(
             web::scope("/pipelines")

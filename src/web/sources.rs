@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::auth::{Authorized, CurrentUser, EditCatalog};
+use super::auth::{Authorized, CurrentUser, EditCatalog, ProposeClassification};
 use super::forms::{self, FieldErrors};
 use super::{AppState, Layout, Section, read, render, render_status, see_other, view, write};
 use crate::catalog;
@@ -68,6 +68,7 @@ pub async fn list(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpR
 /// One crawl run, ready to show.
 pub struct RunLine {
     pub id: i64,
+    pub kind: String,
     pub status: String,
     pub triggered_by: String,
     pub queued: String,
@@ -84,6 +85,9 @@ pub fn run_summary(run: &CrawlRun) -> String {
         "running" => return "running".to_owned(),
         "failed" => return "failed".to_owned(),
         _ => {}
+    }
+    if let Some(summary) = &run.summary {
+        return summary.clone();
     }
     let mut parts = Vec::new();
     let mut push = |n: i64, what: &str| {
@@ -111,6 +115,7 @@ fn run_line(run: CrawlRun) -> RunLine {
     };
     RunLine {
         id: run.id,
+        kind: run.kind.clone(),
         summary: run_summary(&run),
         queued: view::time(&run.queued_at),
         queued_iso: view::iso(&run.queued_at),
@@ -135,6 +140,7 @@ pub struct ShowPage {
     pub progress: Option<String>,
     pub runs: Vec<RunLine>,
     pub last_crawled: Option<String>,
+    pub can_scan: bool,
 }
 
 pub async fn show(state: web::Data<AppState>, user: CurrentUser, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
@@ -169,6 +175,7 @@ pub async fn show(state: web::Data<AppState>, user: CurrentUser, id: web::Path<i
         active: active.map(run_line),
         progress,
         runs: runs.into_iter().map(run_line).collect(),
+        can_scan: user.can(crate::governance::access::Permission::ProposeClassification),
         last_crawled: source.last_crawled_at.as_ref().map(view::time),
         source,
     })
@@ -359,6 +366,19 @@ pub async fn crawl(
     let id = id.into_inner();
     let by = user.audit();
     write(&state, move |conn| Ok(catalog::request_crawl(conn, &by, id, crate::db::now())?)).await?;
+    state.jobs.notify();
+    Ok(see_other(&format!("/sources/{id}")))
+}
+
+/// Queues a scan of the source's sampled values for classification suggestions.
+pub async fn scan(
+    state: web::Data<AppState>,
+    auth: Authorized<ProposeClassification>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let by = auth.user.audit();
+    write(&state, move |conn| Ok(catalog::request_scan(conn, &by, id, crate::db::now())?)).await?;
     state.jobs.notify();
     Ok(see_other(&format!("/sources/{id}")))
 }

@@ -333,7 +333,7 @@ fn a_checkpoint_catches_a_rewrite_of_history() {
         // Rewrite from event 4 on: change it, recompute every later hash and the head record.
         let mut events: Vec<AuditEvent> = Vec::new();
         audit::for_each_batch(&mut db.reader().expect("reader"), &AuditFilter::default(), 0, 5, |rows| {
-            events.extend_from_slice(rows);
+            events.extend(rows);
             std::ops::ControlFlow::Continue(())
         })
         .expect("read");
@@ -538,8 +538,13 @@ fn cli(catalog: &TestCatalog, dir: &Path, args: &[&str]) -> Cli {
         .env_remove("CUSTODIAN_LOG")
         .output()
         .expect("run custodian");
+    #[cfg(unix)]
+    let signal = std::os::unix::process::ExitStatusExt::signal(&out.status);
+    #[cfg(not(unix))]
+    let signal: Option<i32> = None;
     Cli {
-        code: out.status.code().unwrap_or(-1),
+        // Killed by a signal: 128 + its number, as a shell reports it.
+        code: out.status.code().or(signal.map(|s| 128 + s)).unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }

@@ -80,7 +80,7 @@ fn migrations_go_up_down_and_up_again_and_every_table_loads() {
             },
         )
         .expect("insert source");
-        let run = catalog::enqueue_crawl_run(&mut conn, source.id, "test", now).expect("enqueue");
+        let run = catalog::enqueue_crawl_run(&mut conn, source.id, "crawl", "test", now).expect("enqueue");
         let changes = catalog::apply_snapshot(&mut conn, source.id, &snapshot(), now, &mut |_, _| {}).expect("apply");
         catalog::finish_crawl_run(&mut conn, run.id, Ok(&changes), now).expect("finish");
         assert_eq!(sources::table.select(Source::as_select()).load(&mut conn).expect("sources").len(), 1, "{label}");

@@ -1,0 +1,17 @@
+DROP INDEX dataset_columns_suggested_idx;
+DROP INDEX dataset_columns_personal_idx;
+DROP INDEX dataset_columns_level_idx;
+ALTER TABLE crawl_runs DROP COLUMN summary;
+ALTER TABLE crawl_runs DROP COLUMN kind;
+ALTER TABLE datasets DROP COLUMN level_rank;
+ALTER TABLE dataset_columns DROP COLUMN propagated;
+ALTER TABLE dataset_columns DROP COLUMN open_suggestions;
+ALTER TABLE dataset_columns DROP COLUMN identifier_type;
+ALTER TABLE dataset_columns DROP COLUMN personal_data;
+ALTER TABLE dataset_columns DROP COLUMN level_rank;
+DROP TABLE classification_suggestions;
+DROP TABLE column_categories;
+DROP TABLE column_classifications;
+DROP TABLE identifier_types;
+DROP TABLE personal_data_categories;
+DROP TABLE classification_levels;

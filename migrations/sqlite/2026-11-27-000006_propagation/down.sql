@@ -1,0 +1,3 @@
+DROP TABLE governance_settings;
+DROP TABLE lineage_blocks;
+DROP TABLE propagated_tags;
