@@ -559,6 +559,13 @@ pub fn edge_kind(kind: EdgeKind) -> &'static str {
     }
 }
 
+/// Whether a name lineage gives a written column can be a column of a table never crawled: the
+/// engine names an unaliased expression by its text (`SUM(total_cents)`) when the SQL does not
+/// say which column it goes to, and such a name is not made a column.
+fn plausible_column(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '$' | '#' | '@' | '-'))
+}
+
 fn to_i32(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
@@ -683,7 +690,11 @@ fn store(
         for (st, sc, tt, tc, _) in edges {
             for (table, column) in [(st, sc), (tt, tc)] {
                 let Some(d) = dataset_of(table) else { continue };
-                if column == "*" || columns.find(d.id, column).is_some() || !referenced.contains(&d.id) {
+                if column == "*"
+                    || columns.find(d.id, column).is_some()
+                    || !referenced.contains(&d.id)
+                    || !plausible_column(column)
+                {
                     continue;
                 }
                 if new_columns.iter().any(|(id, n, _)| *id == d.id && n.eq_ignore_ascii_case(column)) {

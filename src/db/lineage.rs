@@ -209,15 +209,6 @@ pub fn list_pipelines(
     Ok((rows, total))
 }
 
-/// The most recently ingested pipelines.
-pub fn list_recent_pipelines(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<PipelineSummary>> {
-    pipelines::table
-        .order((pipelines::ingested_at.desc(), pipelines::id.desc()))
-        .limit(limit)
-        .select(PipelineSummary::as_select())
-        .load(conn)
-}
-
 /// Stores a new pipeline; returns its id.
 pub fn insert_pipeline(conn: &mut AnyConnection, values: &PipelineValues, now: NaiveDateTime) -> QueryResult<i64> {
     dialect::insert_pipeline(conn, values, now)
@@ -877,11 +868,4 @@ pub fn bump_source_counts(conn: &mut AnyConnection, source_id: i64, datasets: i6
         ))
         .execute(conn)?;
     Ok(())
-}
-
-/// Counts for the home page.
-pub fn pipeline_counts(conn: &mut AnyConnection) -> QueryResult<(i64, i64)> {
-    let pipelines: i64 = pipelines::table.count().get_result(conn)?;
-    let edges: i64 = lineage_edges::table.count().get_result(conn)?;
-    Ok((pipelines, edges))
 }

@@ -266,6 +266,49 @@ fn every_statement_kind_is_stored_with_its_tables_and_lineage() {
     }
 }
 
+#[test]
+fn search_path_changes_and_storage_paths_are_followed() {
+    for catalog in TestCatalog::all() {
+        let w = world(catalog, SHOP);
+        let ctx = w.label;
+        let report = ingest_as(
+            &w,
+            &AuditActor::system(),
+            "copy.sql",
+            "SET search_path TO sales;\n\
+             INSERT INTO region_totals SELECT region, SUM(total_cents) FROM orders GROUP BY region;\n\
+             COPY (SELECT id, email FROM main.customers) TO '/exports/customers.csv' WITH (FORMAT csv);\n\
+             COPY staging_orders FROM 's3://bucket/orders/2026/';",
+            Some("postgres"),
+        );
+        assert_eq!(report.status, "ok", "{ctx}");
+        assert_eq!(
+            table_edges(&w.db, report.pipeline_id),
+            vec![
+                edge(2, "sales.orders", "sales.region_totals"),
+                edge(3, "main.customers", "/exports/customers.csv"),
+                edge(4, "s3://bucket/orders/2026/", "sales.staging_orders"),
+            ],
+            "{ctx}"
+        );
+        // A storage path is a referenced dataset without a schema.
+        assert_eq!(
+            dataset_kind(&w.db, w.source_id, "", "/exports/customers.csv").expect("path").1,
+            "referenced",
+            "{ctx}"
+        );
+        // An unnamed expression gives the written table no column.
+        let (totals, _) = dataset_kind(&w.db, w.source_id, "sales", "region_totals").expect("region_totals");
+        let names: Vec<String> = dataset_columns::table
+            .filter(dataset_columns::dataset_id.eq(totals))
+            .select(dataset_columns::name)
+            .load(&mut *w.db.reader().expect("conn"))
+            .expect("columns");
+        assert_eq!(names, ["region"], "{ctx}");
+        assert_eq!(statements(&w.db, report.pipeline_id)[1].unresolved_column_edges, 1, "{ctx}");
+    }
+}
+
 const BROKEN: &str = "\
 INSERT INTO totals (customer_id, spent)
 SELECT customer_id, SUM(total_cents) FROM orders GROUP BY customer_id;
