@@ -99,13 +99,22 @@ pub fn migration_status(conn: &mut AnyConnection) -> Result<Vec<(String, bool)>,
         .collect())
 }
 
+/// Changes at least this large re-measure SQLite's statistics in full.
+const FULL_ANALYZE_ROWS: i64 = 10_000;
+
 /// Refreshes the planner's statistics after a large change, outside any transaction, so that
 /// queries keep choosing the right indexes (SQLite plans badly without them: its `status`
 /// indexes look selective when they are not). Cheap when little changed.
 pub fn refresh_statistics(conn: &mut AnyConnection, rows_changed: i64) -> QueryResult<()> {
     match conn {
         AnyConnection::Sqlite(c) => {
-            if rows_changed > 0 {
+            if rows_changed >= FULL_ANALYZE_ROWS {
+                // Sampled statistics (`PRAGMA optimize`'s analysis limit) misjudge low-cardinality
+                // leading columns such as `status`; after a large change, measure everything
+                // (about 1.5 s at a million columns).
+                diesel::sql_query("PRAGMA analysis_limit = 0").execute(c)?;
+                diesel::sql_query("ANALYZE").execute(c)?;
+            } else if rows_changed > 0 {
                 diesel::sql_query("PRAGMA optimize").execute(c)?;
             }
         }

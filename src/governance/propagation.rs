@@ -4,7 +4,7 @@
 //! column and the path of edges it travelled. The result is recomputed from the confirmed tags,
 //! so removing a tag at the source removes what it propagated.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 
 /// How a column edge derives its target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -67,59 +67,126 @@ pub struct Policy {
 
 /// Propagates every seed downstream. One breadth-first search per distinct tag, from all its seeds
 /// at once, so a column gets the tag once, from its nearest source (ties broken by the lower
-/// source id, then the lower edge ids, for a stable result). Cycles are harmless.
+/// source id, then the lower target and edge ids, for a stable result). Cycles are harmless.
+///
+/// The graph is laid out once as compressed adjacency arrays over dense node numbers; each search
+/// stamps the nodes it reaches with its own epoch and remembers the edge it came by, so paths are
+/// rebuilt only for the answer and nothing is cleared between tags.
 pub fn propagate(edges: &[Edge], blocked: &HashSet<i64>, seeds: &[Seed], policy: Policy) -> Vec<Propagated> {
-    let mut downstream: HashMap<i64, Vec<&Edge>> = HashMap::new();
-    for e in edges {
-        if blocked.contains(&e.id) || (e.kind == EdgeKind::Aggregate && !policy.through_aggregates) || e.from == e.to {
-            continue;
-        }
-        downstream.entry(e.from).or_default().push(e);
-    }
-    for list in downstream.values_mut() {
-        list.sort_by_key(|e| (e.to, e.id));
-    }
+    let graph = Graph::new(edges, blocked, policy);
     let mut by_tag: HashMap<Tag, Vec<i64>> = HashMap::new();
     for s in seeds {
         by_tag.entry(s.tag).or_default().push(s.column);
     }
     let mut tags: Vec<Tag> = by_tag.keys().copied().collect();
     tags.sort();
+    let n = graph.nodes.len();
+    let mut epoch_of: Vec<u32> = vec![0; n];
+    let mut via: Vec<u32> = vec![NONE; n];
+    let mut source_of: Vec<u32> = vec![NONE; n];
+    let mut queue: Vec<u32> = Vec::new();
     let mut out = Vec::new();
-    for tag in tags {
+    for (i, tag) in tags.into_iter().enumerate() {
+        let epoch = u32::try_from(i + 1).unwrap_or(u32::MAX);
         let mut sources = by_tag.remove(&tag).unwrap_or_default();
         sources.sort_unstable();
         sources.dedup();
-        let own: HashSet<i64> = sources.iter().copied().collect();
-        // column -> (source, path); sources themselves are visited with an empty path.
-        let mut reached: HashMap<i64, (i64, Vec<i64>)> = HashMap::new();
-        let mut queue: VecDeque<i64> = VecDeque::new();
+        queue.clear();
         for s in &sources {
-            reached.insert(*s, (*s, Vec::new()));
-            queue.push_back(*s);
-        }
-        while let Some(column) = queue.pop_front() {
-            let Some(edges) = downstream.get(&column) else { continue };
-            let (source, path) = reached.get(&column).cloned().unwrap_or((column, Vec::new()));
-            for e in edges {
-                if reached.contains_key(&e.to) {
-                    continue;
-                }
-                let mut next = path.clone();
-                next.push(e.id);
-                reached.insert(e.to, (source, next));
-                queue.push_back(e.to);
+            if let Some(&node) = graph.index.get(s) {
+                epoch_of[node as usize] = epoch;
+                via[node as usize] = NONE;
+                source_of[node as usize] = node;
+                queue.push(node);
             }
         }
-        let mut found: Vec<Propagated> = reached
-            .into_iter()
-            .filter(|(column, _)| !own.contains(column))
-            .map(|(column, (source, path))| Propagated { column, tag, source, path })
-            .collect();
-        found.sort_by_key(|p| p.column);
-        out.extend(found);
+        let mut head = 0;
+        let mut found: Vec<u32> = Vec::new();
+        while head < queue.len() {
+            let node = queue[head] as usize;
+            head += 1;
+            for slot in graph.offsets[node]..graph.offsets[node + 1] {
+                let to = graph.targets[slot as usize] as usize;
+                if epoch_of[to] == epoch {
+                    continue;
+                }
+                epoch_of[to] = epoch;
+                via[to] = slot;
+                source_of[to] = source_of[node];
+                queue.push(to as u32);
+                found.push(to as u32);
+            }
+        }
+        found.sort_unstable_by_key(|node| graph.nodes[*node as usize]);
+        for node in found {
+            let mut path = Vec::new();
+            let mut at = node as usize;
+            while via[at] != NONE {
+                let slot = via[at] as usize;
+                path.push(graph.edge_ids[slot]);
+                at = graph.origins[slot] as usize;
+            }
+            path.reverse();
+            out.push(Propagated {
+                column: graph.nodes[node as usize],
+                tag,
+                source: graph.nodes[source_of[node as usize] as usize],
+                path,
+            });
+        }
     }
     out
+}
+
+const NONE: u32 = u32::MAX;
+
+/// Edges that carry tags, as adjacency arrays: node `i`'s outgoing edges are the slots
+/// `offsets[i]..offsets[i + 1]`, ordered by target column id and then edge id.
+struct Graph {
+    /// Column id of each node, ascending.
+    nodes: Vec<i64>,
+    index: HashMap<i64, u32>,
+    offsets: Vec<u32>,
+    targets: Vec<u32>,
+    origins: Vec<u32>,
+    edge_ids: Vec<i64>,
+}
+
+impl Graph {
+    fn new(edges: &[Edge], blocked: &HashSet<i64>, policy: Policy) -> Self {
+        let mut kept: Vec<&Edge> = edges
+            .iter()
+            .filter(|e| {
+                !blocked.contains(&e.id)
+                    && (e.kind != EdgeKind::Aggregate || policy.through_aggregates)
+                    && e.from != e.to
+            })
+            .collect();
+        kept.sort_unstable_by_key(|e| (e.from, e.to, e.id));
+        let mut nodes: Vec<i64> = Vec::with_capacity(kept.len() * 2);
+        for e in &kept {
+            nodes.push(e.from);
+            nodes.push(e.to);
+        }
+        nodes.sort_unstable();
+        nodes.dedup();
+        let index: HashMap<i64, u32> = nodes.iter().enumerate().map(|(i, id)| (*id, i as u32)).collect();
+        let mut offsets: Vec<u32> = vec![0; nodes.len() + 1];
+        let mut targets = Vec::with_capacity(kept.len());
+        let mut origins = Vec::with_capacity(kept.len());
+        let mut edge_ids = Vec::with_capacity(kept.len());
+        for e in &kept {
+            let from = index[&e.from];
+            offsets[from as usize + 1] += 1;
+            targets.push(index[&e.to]);
+            origins.push(from);
+            edge_ids.push(e.id);
+        }
+        for i in 0..nodes.len() {
+            offsets[i + 1] += offsets[i];
+        }
+        Self { nodes, index, offsets, targets, origins, edge_ids }
+    }
 }
 
 #[cfg(test)]

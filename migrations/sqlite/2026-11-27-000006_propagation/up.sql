@@ -32,3 +32,6 @@ CREATE TABLE governance_settings (
     updated_at TIMESTAMP NOT NULL,
     updated_by TEXT NOT NULL
 );
+
+-- The workbench's "propagated" filter, in column order.
+CREATE INDEX dataset_columns_propagated_idx ON dataset_columns (status, propagated, id);
