@@ -286,6 +286,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     propagated_tags,
     lineage_blocks,
     governance_settings,
+    erasure_requests,
+    erasure_steps,
+    erasure_runs,
+    erasure_notifications,
+    erasure_receipts,
+    dataset_erasure_actions,
+    legal_holds,
 );
 
 diesel::table! {
@@ -401,3 +408,136 @@ diesel::table! {
         updated_by -> Text,
     }
 }
+
+diesel::table! {
+    /// GDPR erasure requests (GOVERNANCE.md E1–E4, E19).
+    erasure_requests (id) {
+        id -> BigInt,
+        identifier_type -> Text,
+        subject_hmac -> Text,
+        sealed_subject -> Nullable<Text>,
+        received_on -> Date,
+        due_on -> Date,
+        original_due_on -> Date,
+        extension_reason -> Nullable<Text>,
+        extended_by -> Nullable<Text>,
+        extended_at -> Nullable<Timestamp>,
+        channel -> Text,
+        requester_ref -> Nullable<Text>,
+        idempotency_key -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        submitted_by -> Text,
+        approved_by -> Nullable<Text>,
+        approved_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// One target table of a request's plan, in execution order.
+    erasure_steps (id) {
+        id -> BigInt,
+        request_id -> BigInt,
+        position -> Integer,
+        source_id -> BigInt,
+        dataset_id -> BigInt,
+        schema_name -> Text,
+        table_name -> Text,
+        action -> Text,
+        predicate -> Text,
+        masks -> Text,
+        reached_via -> Text,
+        hold_basis -> Nullable<Text>,
+        fingerprint -> Text,
+        expected_rows -> BigInt,
+        status -> Text,
+        affected_rows -> BigInt,
+        remaining_rows -> Nullable<BigInt>,
+        verification -> Nullable<Text>,
+        attempts -> Integer,
+        error -> Nullable<Text>,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Worker jobs: one per run of a request.
+    erasure_runs (id) {
+        id -> BigInt,
+        request_id -> BigInt,
+        mode -> Text,
+        status -> Text,
+        lease -> Integer,
+        claimed_by -> Nullable<Text>,
+        heartbeat_at -> Nullable<Timestamp>,
+        attempts -> Integer,
+        not_before -> Timestamp,
+        error -> Nullable<Text>,
+        requested_by -> Text,
+        created_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Recipients to notify of an erasure (E20).
+    erasure_notifications (id) {
+        id -> BigInt,
+        request_id -> BigInt,
+        dataset_id -> BigInt,
+        recipient -> Text,
+        status -> Text,
+        updated_by -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Signed receipts of finished requests (E18).
+    erasure_receipts (request_id) {
+        request_id -> BigInt,
+        body -> Text,
+        signature -> Text,
+        public_key -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Per-dataset erasure action (delete rows, or mask personal-data columns).
+    dataset_erasure_actions (dataset_id) {
+        dataset_id -> BigInt,
+        action -> Text,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Legal holds (Art. 17(3)).
+    legal_holds (id) {
+        id -> BigInt,
+        scope -> Text,
+        scope_id -> Nullable<BigInt>,
+        identifier_type -> Nullable<Text>,
+        subject_hmac -> Nullable<Text>,
+        basis -> Text,
+        reason -> Text,
+        ends_on -> Nullable<Date>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        released_by -> Nullable<Text>,
+        released_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(erasure_steps -> erasure_requests (request_id));
+diesel::joinable!(erasure_steps -> datasets (dataset_id));
+diesel::joinable!(erasure_runs -> erasure_requests (request_id));
+diesel::joinable!(erasure_notifications -> erasure_requests (request_id));

@@ -659,6 +659,16 @@ impl SigningKey {
         BASE64.encode(self.0.to_bytes())
     }
 
+    /// A key from a 32-byte seed (derived from another secret, for instance).
+    pub fn from_seed(seed: [u8; 32]) -> Self {
+        Self(ed25519_dalek::SigningKey::from_bytes(&seed))
+    }
+
+    /// An Ed25519 signature of `message`.
+    pub fn sign_bytes(&self, message: &[u8]) -> [u8; 64] {
+        self.0.sign(message).to_bytes()
+    }
+
     pub fn public_key(&self) -> PublicKey {
         PublicKey(self.0.verifying_key())
     }
@@ -684,6 +694,12 @@ impl PublicKey {
 
     pub fn to_base64(&self) -> String {
         BASE64.encode(self.0.as_bytes())
+    }
+
+    /// Whether `signature` is this key's strict Ed25519 signature of `message`.
+    pub fn verifies(&self, message: &[u8], signature: &[u8; 64]) -> bool {
+        let signature = ed25519_dalek::Signature::from_bytes(signature);
+        self.0.verify_strict(message, &signature).is_ok()
     }
 }
 
