@@ -2,12 +2,14 @@
 //! start-up and passed to whatever needs it (no global).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use base64::Engine;
 
 use crate::accounts::SessionPolicy;
 use crate::db::{CatalogUrl, PoolSettings};
+use crate::governance::erasure::BlastMargin;
 
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +49,39 @@ pub struct Config {
     pub database_url_explicit: bool,
     /// Set by `custodian demo`: pages mention the demo.
     pub demo: bool,
+    /// `CUSTODIAN_KEY_FILE`: the instance secret that keys subject HMACs, seals erasure working
+    /// copies and signs receipts; created (mode 0600) when missing. Every instance of one catalog
+    /// needs the same file. Default: beside a SQLite catalog (`custodian.db.key`), else
+    /// `custodian.key` in the working directory.
+    pub key_file: Option<PathBuf>,
+    /// Erasure execution limits (E12, E13).
+    pub erasure: ErasureSettings,
+}
+
+/// `CUSTODIAN_ERASURE_MARGIN_ROWS` and `_PERCENT` (default 10 and 10: a step may touch
+/// max(10 rows, 10 %) more than its dry run), `CUSTODIAN_ERASURE_BATCH` (rows per statement,
+/// default 5000), `CUSTODIAN_ERASURE_STATEMENT_TIMEOUT_SECS` (default 60) and
+/// `CUSTODIAN_ERASURE_LOCK_TIMEOUT_SECS` (default 10); `CUSTODIAN_ERASURE_LEASE_SECS` (default
+/// 300): a run whose worker has not reported for this long is taken over by another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ErasureSettings {
+    pub margin: BlastMargin,
+    pub batch: i64,
+    pub statement_timeout_secs: u64,
+    pub lock_timeout_secs: u64,
+    pub lease_secs: u64,
+}
+
+impl Default for ErasureSettings {
+    fn default() -> Self {
+        Self {
+            margin: BlastMargin::default(),
+            batch: 5000,
+            statement_timeout_secs: 60,
+            lock_timeout_secs: 10,
+            lease_secs: 300,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -134,12 +169,44 @@ impl Config {
             secure_cookies,
             database_url_explicit,
             demo: false,
+            key_file: get("CUSTODIAN_KEY_FILE").filter(|v| !v.trim().is_empty()).map(PathBuf::from),
+            erasure: ErasureSettings {
+                margin: BlastMargin {
+                    rows: parse(get("CUSTODIAN_ERASURE_MARGIN_ROWS"), "CUSTODIAN_ERASURE_MARGIN_ROWS", 10)?,
+                    percent: parse(get("CUSTODIAN_ERASURE_MARGIN_PERCENT"), "CUSTODIAN_ERASURE_MARGIN_PERCENT", 10)?,
+                },
+                batch: parse(get("CUSTODIAN_ERASURE_BATCH"), "CUSTODIAN_ERASURE_BATCH", 5000)?.max(1),
+                statement_timeout_secs: parse(
+                    get("CUSTODIAN_ERASURE_STATEMENT_TIMEOUT_SECS"),
+                    "CUSTODIAN_ERASURE_STATEMENT_TIMEOUT_SECS",
+                    60,
+                )?,
+                lock_timeout_secs: parse(
+                    get("CUSTODIAN_ERASURE_LOCK_TIMEOUT_SECS"),
+                    "CUSTODIAN_ERASURE_LOCK_TIMEOUT_SECS",
+                    10,
+                )?,
+                lease_secs: parse(get("CUSTODIAN_ERASURE_LEASE_SECS"), "CUSTODIAN_ERASURE_LEASE_SECS", 300)?.max(1),
+            },
         })
     }
 
     /// A configuration for the given catalog with every other setting at its default.
     pub fn with_database(database_url: CatalogUrl) -> Self {
         Self { database_url, ..Self::default() }
+    }
+
+    /// Where the instance secret lives (see `key_file`).
+    pub fn key_path(&self) -> PathBuf {
+        match (&self.key_file, &self.database_url) {
+            (Some(path), _) => path.clone(),
+            (None, CatalogUrl::Sqlite(path)) => {
+                let mut name = path.clone().into_os_string();
+                name.push(".key");
+                PathBuf::from(name)
+            }
+            (None, _) => PathBuf::from("custodian.key"),
+        }
     }
 
     pub fn pool_settings(&self) -> PoolSettings {
@@ -163,6 +230,8 @@ impl Default for Config {
             secure_cookies: false,
             database_url_explicit: false,
             demo: false,
+            key_file: None,
+            erasure: ErasureSettings::default(),
         }
     }
 }

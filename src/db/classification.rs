@@ -713,3 +713,21 @@ pub fn decide_suggestion(
         ))
         .execute(conn)
 }
+
+/// The confirmed category ids of each of these columns.
+pub fn category_ids_of(
+    conn: &mut AnyConnection,
+    column_ids: &[i64],
+) -> QueryResult<std::collections::HashMap<i64, Vec<i64>>> {
+    let mut out: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
+    for chunk in column_ids.chunks(CHUNK) {
+        for (column, category) in column_categories::table
+            .filter(column_categories::column_id.eq_any(chunk))
+            .select((column_categories::column_id, column_categories::category_id))
+            .load::<(i64, i64)>(conn)?
+        {
+            out.entry(column).or_default().push(category);
+        }
+    }
+    Ok(out)
+}

@@ -546,3 +546,73 @@ mod tests {
         assert_eq!(like_escape(r"a_b%c\d"), r"a\_b\%c\\d");
     }
 }
+
+/// The oldest erasure run a worker may claim: queued and due, or running with a heartbeat
+/// before `stale`. PostgreSQL locks the row and skips rows other workers hold
+/// (`FOR UPDATE SKIP LOCKED`, E15); on SQLite the caller's write transaction serialises claims.
+pub fn next_claimable_run(
+    conn: &mut AnyConnection,
+    now: chrono::NaiveDateTime,
+    stale: chrono::NaiveDateTime,
+) -> QueryResult<Option<i64>> {
+    use super::schema::erasure_runs;
+    let claimable = erasure_runs::table
+        .filter(
+            erasure_runs::status
+                .eq("queued")
+                .and(erasure_runs::not_before.le(now))
+                .or(erasure_runs::status.eq("running").and(erasure_runs::heartbeat_at.lt(stale))),
+        )
+        .order(erasure_runs::id)
+        .select(erasure_runs::id);
+    match conn {
+        AnyConnection::Postgres(c) => claimable.for_update().skip_locked().first(c).optional(),
+        AnyConnection::Sqlite(c) => claimable.first(c).optional(),
+    }
+}
+
+/// Inserts an erasure request and returns its id.
+pub fn insert_erasure_request(conn: &mut AnyConnection, row: &super::erasure::NewRequest) -> QueryResult<i64> {
+    use super::schema::erasure_requests;
+    per_backend!(conn, c => diesel::insert_into(erasure_requests::table)
+        .values(row)
+        .returning(erasure_requests::id)
+        .get_result(c))
+}
+
+/// Inserts a plan's steps (many rows per statement).
+pub fn insert_erasure_steps(conn: &mut AnyConnection, rows: &[super::erasure::NewStep]) -> QueryResult<usize> {
+    use super::schema::erasure_steps;
+    per_backend!(conn, c => diesel::insert_into(erasure_steps::table).values(rows).execute(c))
+}
+
+/// Queues an erasure run and returns its id.
+pub fn insert_erasure_run(
+    conn: &mut AnyConnection,
+    request_id: i64,
+    mode: &str,
+    by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    use super::schema::erasure_runs;
+    per_backend!(conn, c => diesel::insert_into(erasure_runs::table)
+        .values((
+            erasure_runs::request_id.eq(request_id),
+            erasure_runs::mode.eq(mode),
+            erasure_runs::status.eq("queued"),
+            erasure_runs::not_before.eq(now),
+            erasure_runs::requested_by.eq(by),
+            erasure_runs::created_at.eq(now),
+        ))
+        .returning(erasure_runs::id)
+        .get_result(c))
+}
+
+/// Inserts a legal hold and returns its id.
+pub fn insert_legal_hold(conn: &mut AnyConnection, row: &super::erasure::NewHold) -> QueryResult<i64> {
+    use super::schema::legal_holds;
+    per_backend!(conn, c => diesel::insert_into(legal_holds::table)
+        .values(row)
+        .returning(legal_holds::id)
+        .get_result(c))
+}

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod catalog;
 pub mod classification;
 pub mod dialect;
+pub mod erasure;
 pub mod lineage;
 pub mod models;
 pub mod propagation;

@@ -2,6 +2,7 @@
 //! connection reference into a live connection and reads the target's own catalog into a
 //! [`Snapshot`]; it never writes to the target during a crawl.
 
+pub mod erasure;
 pub mod postgres;
 pub mod registration;
 pub mod sqlite;

@@ -24,6 +24,11 @@ pub fn connect(url: &str) -> Result<PgConnection, TargetError> {
     Ok(conn)
 }
 
+/// Opens a connection that may write (erasure, retention); the caller sets its timeouts.
+pub fn connect_writable(url: &str) -> Result<PgConnection, TargetError> {
+    PgConnection::establish(&with_connect_timeout(url)).map_err(TargetError::from_connect)
+}
+
 fn with_connect_timeout(url: &str) -> String {
     if url.contains("connect_timeout=") {
         url.to_owned()

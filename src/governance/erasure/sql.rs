@@ -113,10 +113,18 @@ impl Writer<'_> {
                     _ => column_sql,
                 };
                 let integer = is_integer(&ty);
+                // A value that cannot be stored in the column cannot match it: a non-number in
+                // an integer column, a NUL in PostgreSQL text.
+                let postgres = self.backend == Backend::Postgres;
                 let wanted: Vec<&String> = self
                     .values
                     .get(values)
-                    .map(|v| v.iter().filter(|v| !integer || v.parse::<i64>().is_ok()).collect())
+                    .map(|v| {
+                        v.iter()
+                            .filter(|v| !integer || v.parse::<i64>().is_ok())
+                            .filter(|v| !(postgres && v.contains('\0')))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 if wanted.is_empty() {
                     return Ok("1 = 0".to_owned());
