@@ -372,7 +372,20 @@ fn build_graph(
                 cs.iter()
                     .map(|c| {
                         let live_col = live_table.and_then(|t| t.columns.iter().find(|lc| lc.name == c.name));
-                        let identifier = own.get(&c.id).cloned().or_else(|| c.identifier_type.clone());
+                        let propagated_identifier =
+                            matchable.keys().find(|(column, _)| *column == c.id).map(|(_, key)| key.clone());
+                        let identifier = own
+                            .get(&c.id)
+                            .cloned()
+                            .or_else(|| {
+                                // A copy of an identifier is one; prefer a mark that came by copies.
+                                matchable
+                                    .iter()
+                                    .find(|((column, _), copy)| *column == c.id && **copy)
+                                    .map(|((_, key), _)| key.clone())
+                            })
+                            .or(propagated_identifier)
+                            .or_else(|| c.identifier_type.clone());
                         let identifier_matchable = match (&identifier, own.contains_key(&c.id)) {
                             (Some(_), true) => true,
                             (Some(k), false) => matchable.get(&(c.id, k.clone())).copied().unwrap_or(false),
@@ -856,7 +869,7 @@ fn check_drift(writer: &mut Writer, step: &Step) -> Result<(), Stop> {
         )));
     };
     for line in step.fingerprint.lines() {
-        let (name, ty) = line.rsplit_once(' ').unwrap_or((line, ""));
+        let (name, ty) = line.split_once('\t').unwrap_or((line, ""));
         let found = live.iter().find(|c| c.name == name);
         if found.is_none_or(|c| c.data_type.to_ascii_lowercase() != ty) {
             return Err(Stop::Blocked(format!(

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use custodian::commands::actor::Actor;
 use custodian::commands::user::{self, PasswordSource};
-use custodian::commands::{self, audit, crawl, demo, ingest, lineage, migrate, seed, serve, source};
+use custodian::commands::{self, audit, crawl, demo, erasure, ingest, lineage, migrate, seed, serve, source};
 use custodian::config::Config;
 use custodian::governance::access::{Permission, Role};
 use custodian::targets::SourceKind;
@@ -91,12 +91,45 @@ enum Command {
     Ingest(ingest::IngestCommand),
     /// Print the table and column lineage of SQL as JSON (single file or --batch JSON Lines).
     Lineage(lineage::LineageArgs),
+    /// GDPR erasure requests: submit, plan, approve, run, show, receipts.
+    #[command(subcommand)]
+    Erasure(erasure::ErasureCommand),
+    /// Legal holds (Art. 17(3)): what they cover is never erased.
+    #[command(subcommand)]
+    Hold(HoldCommand),
+    /// Erasure receipts.
+    #[command(subcommand)]
+    Receipt(ReceiptCommand),
+    /// Run queued jobs (crawls, scans, erasures) without serving pages: several machines can
+    /// share one PostgreSQL catalog.
+    Worker {
+        /// Exit when no job is left.
+        #[arg(long)]
+        until_idle: bool,
+    },
     /// Verify, checkpoint and export the tamper-evident audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
     /// Developer tools.
     #[command(subcommand)]
     Dev(DevCommand),
+}
+
+#[derive(Subcommand)]
+enum HoldCommand {
+    /// Place a legal hold on a source, a dataset or a subject.
+    Add(erasure::HoldArgs),
+}
+
+#[derive(Subcommand)]
+enum ReceiptCommand {
+    /// Check an erasure receipt's signature offline; exits 3 when it is not authentic.
+    Verify {
+        file: std::path::PathBuf,
+        /// The public key (base64, or a file holding it): `custodian erasure public-key`.
+        #[arg(long)]
+        public_key: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -201,6 +234,10 @@ fn main() -> ExitCode {
         // Lineage reads SQL and prints JSON; it needs no catalog.
         Command::Lineage(args) => lineage::run(args),
         Command::Audit(command) => audit::run(command, &config),
+        Command::Receipt(ReceiptCommand::Verify { file, public_key }) => erasure::verify_receipt(&file, &public_key),
+        Command::Erasure(command) => {
+            commands::open_catalog(&config).and_then(|db| erasure::run(command, cli.actor.as_deref(), &config, &db))
+        }
         command => run(command, cli.actor.as_deref(), config).map(|()| ExitCode::SUCCESS),
     };
     match result {
@@ -220,6 +257,21 @@ fn run(command: Command, actor: Option<&str>, mut config: Config) -> anyhow::Res
     match command {
         Command::Lineage(args) => lineage::run(args).map(drop),
         Command::Audit(command) => audit::run(command, &config).map(drop),
+        Command::Receipt(ReceiptCommand::Verify { file, public_key }) => {
+            erasure::verify_receipt(&file, &public_key).map(drop)
+        }
+        Command::Erasure(command) => {
+            let db = commands::open_catalog(&config)?;
+            erasure::run(command, actor, &config, &db).map(drop)
+        }
+        Command::Hold(HoldCommand::Add(args)) => {
+            let db = commands::open_catalog(&config)?;
+            erasure::add_hold(args, actor, &config, &db)
+        }
+        Command::Worker { until_idle } => {
+            let db = commands::open_catalog(&config)?;
+            erasure::worker(&config, &db, until_idle)
+        }
         Command::Serve { bind } => {
             if let Some(bind) = bind {
                 config.bind = bind;

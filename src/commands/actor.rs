@@ -48,4 +48,16 @@ impl Actor {
         }
         Ok(Self { name: user.username, role: Some(role), user_id: Some(user.id) })
     }
+
+    /// The named user, who must hold at least one of `permissions`.
+    pub fn require_any(db: &Db, name: Option<&str>, permissions: &[Permission]) -> anyhow::Result<Self> {
+        let mut last = None;
+        for p in permissions {
+            match Self::require(db, name, *p) {
+                Ok(actor) => return Ok(actor),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| anyhow::anyhow!("no permission given")))
+    }
 }

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod classify;
 pub mod crawl;
 pub mod demo;
+pub mod erasure;
 pub mod ingest;
 pub mod lineage;
 pub mod migrate;

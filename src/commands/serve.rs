@@ -10,13 +10,16 @@ use anyhow::Context;
 use crate::config::Config;
 use crate::db::Db;
 use crate::jobs::{self, ProgressBoard};
+use crate::keys::Keys;
 use crate::web::AppState;
 
 /// Builds the shared state, starting the worker unless the configuration says otherwise.
 pub fn state(config: Config, db: Db) -> anyhow::Result<web::Data<AppState>> {
     let progress = ProgressBoard::default();
+    let keys = Arc::new(Keys::load_or_create(&config.key_path())?);
+    let cx = jobs::WorkerContext { keys: keys.clone(), erasure: config.erasure };
     let jobs = if config.run_worker {
-        jobs::spawn_worker(db.clone(), progress.clone()).context("starting the worker")?.0
+        jobs::spawn_worker(db.clone(), progress.clone(), cx).context("starting the worker")?.0
     } else {
         jobs::detached_queue()
     };
@@ -32,7 +35,7 @@ pub fn state(config: Config, db: Db) -> anyhow::Result<web::Data<AppState>> {
         }
     };
     let cookie_key = actix_web::cookie::Key::derive_from(&key_material);
-    Ok(web::Data::new(AppState { config: Arc::new(config), db, jobs, progress, cookie_key }))
+    Ok(web::Data::new(AppState { config: Arc::new(config), db, jobs, progress, cookie_key, keys }))
 }
 
 /// An HTTP server for `state` on an already bound listener (tests bind port 0).

@@ -705,3 +705,20 @@ pub fn copy_pairs(conn: &mut AnyConnection, into: &BTreeSet<i64>) -> QueryResult
     }
     Ok(out)
 }
+
+/// Puts a run held under `lease` back in the queue, due at `not_before`, with its last error.
+pub fn requeue_run(
+    conn: &mut AnyConnection,
+    run_id: i64,
+    lease: i32,
+    not_before: NaiveDateTime,
+    error: &str,
+) -> QueryResult<usize> {
+    diesel::update(erasure_runs::table.find(run_id).filter(erasure_runs::lease.eq(lease)))
+        .set((
+            erasure_runs::status.eq("queued"),
+            erasure_runs::not_before.eq(not_before),
+            erasure_runs::error.eq(error),
+        ))
+        .execute(conn)
+}

@@ -1,7 +1,9 @@
 //! Background work: the worker thread that claims queued jobs from the catalog and runs them,
-//! and a board of live progress that pages read. Today's jobs are crawls (`crawl.rs`).
+//! and a board of live progress that pages read. Jobs are crawls (`crawl.rs`), value scans
+//! (`scan.rs`) and erasure runs (`erasure.rs`).
 
 pub mod crawl;
+pub mod erasure;
 pub mod scan;
 
 use std::collections::HashMap;
@@ -10,7 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::config::ErasureSettings;
 use crate::db::Db;
+use crate::keys::Keys;
 
 /// How often an idle worker looks for work queued by other instances.
 const POLL_INTERVAL: Duration = Duration::from_secs(5);
@@ -91,12 +95,46 @@ impl JobQueue {
     }
 }
 
+/// What the worker needs besides the catalog: the instance keys and erasure limits.
+#[derive(Clone)]
+pub struct WorkerContext {
+    pub keys: Arc<Keys>,
+    pub erasure: ErasureSettings,
+}
+
 /// Starts the worker thread; returns the queue handle that wakes it.
-pub fn spawn_worker(db: Db, board: ProgressBoard) -> std::io::Result<(JobQueue, JoinHandle<()>)> {
+pub fn spawn_worker(db: Db, board: ProgressBoard, cx: WorkerContext) -> std::io::Result<(JobQueue, JoinHandle<()>)> {
     let (wake, rx) = mpsc::channel();
-    let handle =
-        std::thread::Builder::new().name("custodian-worker".into()).spawn(move || worker_loop(&db, &board, &rx))?;
+    let handle = std::thread::Builder::new()
+        .name("custodian-worker".into())
+        .spawn(move || worker_loop(&db, &board, &cx, &rx))?;
     Ok((JobQueue { wake }, handle))
+}
+
+/// Runs queued jobs until none is left (`custodian worker --until-idle`); returns how many ran.
+pub fn drain(db: &Db, board: &ProgressBoard, cx: &WorkerContext) -> usize {
+    crawl::recover_interrupted(db);
+    let mut ran = 0;
+    while run_one(db, board, cx) {
+        ran += 1;
+    }
+    ran
+}
+
+/// Runs one job of any kind; false when there was nothing to do (or the catalog failed).
+fn run_one(db: &Db, board: &ProgressBoard, cx: &WorkerContext) -> bool {
+    match erasure::run_next(db, &cx.keys, cx.erasure, board) {
+        Ok(true) => return true,
+        Ok(false) => {}
+        Err(e) => tracing::error!(error = %e, "worker could not run an erasure"),
+    }
+    match crawl::run_next(db, board) {
+        Ok(ran) => ran,
+        Err(e) => {
+            tracing::error!(error = %e, "worker could not claim a job");
+            false
+        }
+    }
 }
 
 /// A queue handle with no worker behind it (when `CUSTODIAN_WORKER=false`): jobs wait for a
@@ -106,19 +144,10 @@ pub fn detached_queue() -> JobQueue {
     JobQueue { wake }
 }
 
-fn worker_loop(db: &Db, board: &ProgressBoard, wake: &Receiver<()>) {
+fn worker_loop(db: &Db, board: &ProgressBoard, cx: &WorkerContext, wake: &Receiver<()>) {
     crawl::recover_interrupted(db);
     loop {
-        loop {
-            match crawl::run_next(db, board) {
-                Ok(true) => continue,
-                Ok(false) => break,
-                Err(e) => {
-                    tracing::error!(error = %e, "worker could not claim a job");
-                    break;
-                }
-            }
-        }
+        while run_one(db, board, cx) {}
         match wake.recv_timeout(POLL_INTERVAL) {
             Ok(()) | Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::sql::{MASK_TEXT, Mask, Match, Predicate, Values};
-use super::subject::Form;
+use super::subject::{Form, normalise};
 
 /// What kind of relation a dataset is, as far as erasure cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,9 +209,12 @@ pub fn plan(graph: &Graph, values: &mut Values, resolver: &mut dyn Resolver) -> 
     let by_id: HashMap<i64, &Table> = graph.tables.iter().map(|t| (t.dataset_id, t)).collect();
 
     // 1. Tables reached by value, and related keys resolved until nothing new turns up.
+    // Identifier types the plan looked for: a table marked with one of them is covered even
+    // when no value of that type turned up (it then has no rows of the subject).
+    let mut sought: BTreeSet<String> = values.keys().cloned().collect();
     let mut direct: BTreeMap<i64, (Predicate, Vec<String>)> = BTreeMap::new();
     for _ in 0..RESOLVE_ROUNDS {
-        direct = reached_by_value(graph, values);
+        direct = reached_by_value(graph, &sought);
         let mut grew = false;
         for (dataset_id, (predicate, _)) in &direct {
             let table = by_id[dataset_id];
@@ -223,10 +226,12 @@ pub fn plan(graph: &Graph, values: &mut Values, resolver: &mut dyn Resolver) -> 
                 if !column.identifier_matchable {
                     continue;
                 }
+                grew |= sought.insert(kind.to_owned());
                 match resolver.resolve(table, predicate, &column.name, values) {
                     Ok(found) => {
                         let known = values.entry(kind.to_owned()).or_default();
-                        for v in found {
+                        // Stored values are matched in their normal form, like the request's.
+                        for v in found.into_iter().map(|v| normalise(kind, &v).unwrap_or(v)) {
                             if !known.contains(&v) {
                                 known.push(v);
                                 grew = true;
@@ -353,7 +358,7 @@ pub fn plan(graph: &Graph, values: &mut Values, resolver: &mut dyn Resolver) -> 
         for c in &table.columns {
             let from_subject = c.origins.iter().any(|o| reached_columns.contains(o));
             let unmatched_identifier =
-                c.identifier.as_deref().is_some_and(|k| values.contains_key(k)) && !c.identifier_matchable;
+                c.identifier.as_deref().is_some_and(|k| sought.contains(k)) && !c.identifier_matchable;
             if !(from_subject || unmatched_identifier) {
                 continue;
             }
@@ -385,12 +390,12 @@ pub fn plan(graph: &Graph, values: &mut Values, resolver: &mut dyn Resolver) -> 
     out
 }
 
-fn reached_by_value(graph: &Graph, values: &Values) -> BTreeMap<i64, (Predicate, Vec<String>)> {
+fn reached_by_value(graph: &Graph, sought: &BTreeSet<String>) -> BTreeMap<i64, (Predicate, Vec<String>)> {
     let mut out: BTreeMap<i64, (Predicate, Vec<String>)> = BTreeMap::new();
     for table in &graph.tables {
         for c in &table.columns {
             let Some(kind) = c.identifier.as_deref() else { continue };
-            if !c.identifier_matchable || values.get(kind).is_none_or(Vec::is_empty) {
+            if !c.identifier_matchable || !sought.contains(kind) {
                 continue;
             }
             let entry = out.entry(table.dataset_id).or_default();
@@ -428,7 +433,7 @@ fn step(
     }
 }
 
-/// The columns of its own table a step relies on, with their types, sorted: `name type`
+/// The columns of its own table a step relies on, with their types, sorted: `name<TAB>type`
 /// lines. Parent tables' columns are in their own steps' fingerprints.
 pub fn fingerprint(table: &Table, predicate: &Predicate, masks: &[Mask]) -> String {
     let mut names: BTreeSet<&str> = masks.iter().map(|m| m.column.as_str()).collect();
@@ -443,8 +448,8 @@ pub fn fingerprint(table: &Table, predicate: &Predicate, masks: &[Mask]) -> Stri
     names
         .into_iter()
         .map(|n| match table.column(n) {
-            Some(c) => format!("{n} {}", c.data_type.to_ascii_lowercase()),
-            None => format!("{n} ?"),
+            Some(c) => format!("{n}\t{}", c.data_type.to_ascii_lowercase()),
+            None => format!("{n}\t?"),
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -590,7 +595,7 @@ mod tests {
         assert!(plan.steps.iter().all(|s| s.action == StepAction::Delete));
         let customers = plan.steps.iter().find(|s| s.table == "customers").unwrap();
         assert_eq!(customers.predicate.any.len(), 2, "by e-mail and by the resolved id");
-        assert_eq!(customers.fingerprint, "email text\nid integer");
+        assert_eq!(customers.fingerprint, "email\ttext\nid\tinteger");
         assert!(plan.steps.iter().find(|s| s.table == "shipments").unwrap().reached_via.contains("foreign key"));
     }
 

@@ -115,6 +115,10 @@ impl TestCatalog {
         let mut config = Config::with_database(self.url());
         config.run_worker = false;
         config.pool_size = 4;
+        if let Self::Postgres(db) = self {
+            // Not the working directory's custodian.key: a key per test catalog.
+            config.key_file = Some(std::env::temp_dir().join(format!("{}.key", db.name)));
+        }
         config
     }
 

@@ -1,0 +1,456 @@
+//! GDPR erasure on real targets (GOVERNANCE.md E1–E20): a shop whose customer is erased through
+//! an FK chain four levels deep with a self-reference, a copy of the e-mail under another name
+//! and a table derived only through lineage; other subjects' rows never change (checksummed);
+//! drift aborts with no writes; a hold keeps its rows; the blast-radius guard trips; a second
+//! request for the same subject changes nothing; the receipt verifies and names no e-mail.
+
+use custodian::classification::{self, ColumnChange};
+use custodian::db::audit::{self as audit_repo, AuditActor, AuditFilter, Cursor};
+use custodian::db::classification as class_repo;
+use custodian::db::erasure as repo;
+use custodian::db::now;
+use custodian::erasure::{self, Submission};
+use custodian::governance::erasure::receipt::Receipt;
+use custodian::ingest::{self, IngestTarget, SqlInput};
+use custodian::jobs::ProgressSink;
+use diesel::prelude::*;
+
+use crate::classification::taxonomy;
+use crate::support::TestApp;
+use crate::support::targets::Target;
+
+const SHOP: &str = "
+CREATE TABLE customers (id INTEGER PRIMARY KEY, email TEXT NOT NULL, name TEXT);
+CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customers (id), total INTEGER);
+CREATE TABLE order_items (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL REFERENCES orders (id),
+    bundle_of INTEGER REFERENCES order_items (id), sku TEXT);
+CREATE TABLE shipments (id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL REFERENCES order_items (id), address TEXT);
+CREATE TABLE returns (id INTEGER PRIMARY KEY, shipment_id INTEGER NOT NULL REFERENCES shipments (id), note TEXT);
+CREATE TABLE newsletter (contact_email TEXT, opted_in INTEGER);
+CREATE TABLE customer_summary (customer_ref INTEGER, orders INTEGER);
+CREATE TABLE email_hashes (h TEXT);
+";
+
+/// Pipelines: a copy of the e-mail under another name, and a key renamed in a derived table.
+const PIPELINES: &str = "
+INSERT INTO newsletter (contact_email, opted_in) SELECT email, 1 FROM customers;
+INSERT INTO customer_summary (customer_ref, orders) SELECT o.customer_id AS customer_ref, o.total FROM orders o;
+";
+
+/// Three subjects; `email` is the one erased. The others' e-mails carry quotes, semicolons and
+/// Unicode, and one differs from the subject's only in case-folding-adjacent ways.
+fn data(subject_email: &str) -> String {
+    let q = |s: &str| s.replace('\'', "''");
+    format!(
+        "INSERT INTO customers VALUES (1, '{}', 'Alice'), (2, '{}', 'Bob'), (3, '{}', 'Zoë');
+         INSERT INTO orders VALUES (10, 1, 100), (11, 1, 200), (20, 2, 300), (30, 3, 50);
+         INSERT INTO order_items VALUES (100, 10, NULL, 'a'), (101, 10, 100, 'b'), (110, 11, NULL, 'c'),
+             (200, 20, NULL, 'd'), (201, 20, 200, 'e'), (300, 30, NULL, 'f');
+         INSERT INTO shipments VALUES (1000, 100, 'Alice St 1'), (1001, 110, 'Alice St 1'), (2000, 200, 'Bob Rd');
+         INSERT INTO returns VALUES (5000, 1000, 'broken'), (6000, 2000, 'late');
+         INSERT INTO newsletter VALUES ('{}', 1), ('{}', 1), ('{}', 0);
+         INSERT INTO customer_summary VALUES (1, 2), (2, 1), (3, 1);",
+        q(subject_email),
+        q("bob.o'neil;drop@example.com"),
+        q("zoë@exämple.de"),
+        q(&subject_email.to_lowercase()),
+        q("bob.o'neil;drop@example.com"),
+        q("zoë@exämple.de"),
+    )
+}
+
+struct Shop {
+    target: Target,
+    source_id: i64,
+}
+
+impl Shop {
+    /// Every row of the shop that does not belong to subject 1, as text, for checksums.
+    fn others(&self) -> Vec<String> {
+        let queries = [
+            "SELECT CAST(id AS TEXT) || '|' || email || '|' || COALESCE(name, '') AS v FROM customers WHERE id <> 1 ORDER BY id",
+            "SELECT CAST(id AS TEXT) || '|' || CAST(customer_id AS TEXT) || '|' || CAST(total AS TEXT) AS v FROM orders WHERE customer_id <> 1 ORDER BY id",
+            "SELECT CAST(id AS TEXT) || '|' || CAST(order_id AS TEXT) || '|' || COALESCE(CAST(bundle_of AS TEXT), '') || sku AS v FROM order_items WHERE order_id NOT IN (10, 11) ORDER BY id",
+            "SELECT CAST(id AS TEXT) || '|' || address AS v FROM shipments WHERE item_id NOT IN (100, 101, 110) ORDER BY id",
+            "SELECT CAST(id AS TEXT) || '|' || note AS v FROM returns WHERE shipment_id NOT IN (1000, 1001) ORDER BY id",
+            "SELECT contact_email || '|' || CAST(opted_in AS TEXT) AS v FROM newsletter WHERE contact_email NOT LIKE 'alice%' ORDER BY 1",
+            "SELECT CAST(customer_ref AS TEXT) || '|' || CAST(orders AS TEXT) AS v FROM customer_summary WHERE customer_ref <> 1 ORDER BY 1",
+        ];
+        queries.iter().flat_map(|q| self.strings(q)).collect()
+    }
+
+    /// How many rows of subject 1 each table still holds.
+    fn subject_rows(&self) -> Vec<i64> {
+        [
+            "SELECT count(*) AS n FROM customers WHERE id = 1",
+            "SELECT count(*) AS n FROM orders WHERE customer_id = 1",
+            "SELECT count(*) AS n FROM order_items WHERE order_id IN (10, 11)",
+            "SELECT count(*) AS n FROM shipments WHERE item_id IN (100, 101, 110)",
+            "SELECT count(*) AS n FROM returns WHERE shipment_id IN (1000, 1001)",
+            "SELECT count(*) AS n FROM newsletter WHERE lower(contact_email) LIKE 'alice%'",
+            "SELECT count(*) AS n FROM customer_summary WHERE customer_ref = 1",
+        ]
+        .iter()
+        .map(|q| self.count(q))
+        .collect()
+    }
+
+    fn strings(&self, sql: &str) -> Vec<String> {
+        #[derive(QueryableByName)]
+        struct V {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            v: String,
+        }
+        let rows: Vec<V> = match &self.target {
+            Target::Sqlite { path, .. } => diesel::sql_query(sql)
+                .load(&mut SqliteConnection::establish(path.to_str().expect("path")).expect("open"))
+                .expect(sql),
+            Target::Postgres(db) => diesel::sql_query(sql).load(&mut db.connect()).expect(sql),
+        };
+        rows.into_iter().map(|r| r.v).collect()
+    }
+
+    fn count(&self, sql: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let rows: Vec<N> = match &self.target {
+            Target::Sqlite { path, .. } => diesel::sql_query(sql)
+                .load(&mut SqliteConnection::establish(path.to_str().expect("path")).expect("open"))
+                .expect(sql),
+            Target::Postgres(db) => diesel::sql_query(sql).load(&mut db.connect()).expect(sql),
+        };
+        rows[0].n
+    }
+}
+
+/// The shop on the same kind of database as the catalog, crawled, with its pipelines ingested
+/// and its identifiers marked (customers.email as e-mail, customers.id and orders.customer_id as
+/// customer id).
+async fn shop(app: &TestApp, subject_email: &str) -> Shop {
+    taxonomy(app);
+    let sql = format!("{SHOP}\n{}", data(subject_email));
+    let target = match app.catalog.label() {
+        "postgres" => Target::postgres(&sql).expect("PostgreSQL target"),
+        _ => Target::sqlite(&sql),
+    };
+    app.sign_in_as(custodian::governance::access::Role::Steward);
+    let created = app.post_form("/sources", &[("name", "shop"), ("url", &target.url()), ("crawl_now", "on")]).await;
+    assert_eq!(created.status.as_u16(), 303, "{}", created.body);
+    app.run_queued_crawls();
+    let source_id = app.get("/api/v1/sources").await.json()["items"][0]["id"].as_i64().expect("source");
+    let mut conn = app.db.writer().expect("conn");
+    let source = custodian::db::catalog::find_source(&mut conn, source_id).expect("query").expect("source");
+    let ingest_target = IngestTarget::new(source, None, None).expect("target");
+    let input =
+        SqlInput { name: "marketing.sql".into(), path: "pipelines/marketing.sql".into(), sql: PIPELINES.into() };
+    ingest::ingest(&mut conn, &AuditActor::system(), &ingest_target, &input, false, None).expect("ingest");
+    let identifiers = class_repo::list_identifier_types(&mut conn).expect("identifiers");
+    let id_of = |key: &str| identifiers.iter().find(|i| i.key == key).expect(key).id;
+    for (table, column, kind) in
+        [("customers", "email", "email"), ("customers", "id", "customer_id"), ("orders", "customer_id", "customer_id")]
+    {
+        let column_id = column_id(&mut conn, source_id, table, column);
+        let change = ColumnChange { identifier: Some(Some(id_of(kind))), ..Default::default() };
+        custodian::db::dialect::write_transaction(&mut conn, |conn| {
+            classification::classify(conn, &AuditActor::system(), &[column_id], &change, None, now())
+        })
+        .expect("classify");
+    }
+    Shop { target, source_id }
+}
+
+fn column_id(conn: &mut custodian::db::AnyConnection, source_id: i64, table: &str, column: &str) -> i64 {
+    use custodian::db::schema::{dataset_columns, datasets};
+    dataset_columns::table
+        .inner_join(datasets::table)
+        .filter(datasets::source_id.eq(source_id))
+        .filter(datasets::name.eq(table))
+        .filter(dataset_columns::name.eq(column))
+        .select(dataset_columns::id)
+        .first(conn)
+        .expect("column")
+}
+
+fn dataset_id(app: &TestApp, source_id: i64, table: &str) -> i64 {
+    use custodian::db::schema::datasets;
+    datasets::table
+        .filter(datasets::source_id.eq(source_id))
+        .filter(datasets::name.eq(table))
+        .select(datasets::id)
+        .first(&mut *app.db.reader().expect("conn"))
+        .expect("dataset")
+}
+
+fn privacy() -> AuditActor {
+    AuditActor { actor: "pat.privacy".into(), role: Some("privacy_desk".into()), request_id: None }
+}
+
+fn officer() -> AuditActor {
+    AuditActor { actor: "olga.compliance".into(), role: Some("compliance".into()), request_id: None }
+}
+
+fn submit(app: &TestApp, value: &str, key: Option<&str>) -> (i64, bool) {
+    let submission = Submission {
+        identifier_type: "email".into(),
+        value: value.into(),
+        idempotency_key: key.map(str::to_owned),
+        ..Default::default()
+    };
+    let (request, new) =
+        erasure::submit(&mut app.db.writer().expect("conn"), &app.state.keys, &privacy(), &submission, now())
+            .expect("submit");
+    (request.id, new)
+}
+
+struct Quiet;
+
+impl ProgressSink for Quiet {
+    fn stage(&mut self, _: &str) {}
+    fn advance(&mut self, _: u64, _: u64) {}
+}
+
+/// Queues a run and executes it here, as the worker would.
+fn run(app: &TestApp, id: i64) {
+    erasure::request_run(&mut app.db.writer().expect("conn"), &privacy(), id, now()).expect("queue run");
+    let settings = app.state.config.erasure;
+    let claimed = repo::claim_run(&mut app.db.writer().expect("conn"), "test", erasure::lease(settings), now())
+        .expect("claim")
+        .expect("a run to claim");
+    erasure::execute(&app.db, &app.state.keys, settings, &claimed, &mut Quiet).expect("execute");
+}
+
+fn plan_and_approve(app: &TestApp, id: i64) -> erasure::PlanReport {
+    let report = erasure::plan(&app.db, &app.state.keys, app.state.config.erasure, &privacy(), id).expect("plan");
+    assert!(report.is_executable(), "{:?}", report.refusals());
+    erasure::approve(&mut app.db.writer().expect("conn"), &officer(), id, now()).expect("approve");
+    report
+}
+
+fn status(app: &TestApp, id: i64) -> String {
+    repo::find_request(&mut app.db.reader().expect("conn"), id).expect("query").expect("request").status
+}
+
+fn all_events(app: &TestApp) -> String {
+    let mut conn = app.db.reader().expect("conn");
+    let events = audit_repo::list_events(&mut conn, &AuditFilter::default(), Cursor::Newest, 10_000).expect("events");
+    serde_json::to_string(&events.events.iter().map(|e| format!("{e:?}")).collect::<Vec<_>>()).expect("json")
+}
+
+#[actix_web::test]
+async fn a_subject_is_erased_everywhere_and_no_one_else_changes() {
+    for app in TestApp::all() {
+        let ctx = app.catalog.label();
+        let subject = "Alice@Example.com";
+        let shop = shop(&app, subject).await;
+        let before = shop.others();
+        assert_eq!(shop.subject_rows(), vec![1, 2, 3, 2, 1, 1, 1], "{ctx}");
+
+        // The same idempotency key gives the same request; the e-mail is normalised (E4, E8).
+        let (id, new) = submit(&app, "  ALICE@example.COM ", Some("req-1"));
+        assert!(new);
+        assert_eq!(submit(&app, "alice@example.com", Some("req-1")), (id, false), "{ctx}");
+
+        let report = plan_and_approve(&app, id);
+        let planned: Vec<(String, i64)> = report.steps.iter().map(|(s, n)| (s.table.clone(), *n)).collect();
+        // Children before parents; the copies reached through lineage; exact dry-run counts.
+        let position = |t: &str| {
+            planned.iter().position(|(name, _)| name == t).unwrap_or_else(|| panic!("{ctx}: {t} in {planned:?}"))
+        };
+        assert!(position("returns") < position("shipments"), "{ctx}: {planned:?}");
+        assert!(position("shipments") < position("order_items"), "{ctx}");
+        assert!(position("order_items") < position("orders"), "{ctx}");
+        assert!(position("orders") < position("customers"), "{ctx}");
+        let count = |t: &str| planned[position(t)].1;
+        assert_eq!(
+            [
+                count("customers"),
+                count("orders"),
+                count("order_items"),
+                count("shipments"),
+                count("returns"),
+                count("newsletter"),
+                count("customer_summary")
+            ],
+            [1, 2, 3, 2, 1, 1, 1],
+            "{ctx}: {planned:?}"
+        );
+        // A dry run writes nothing.
+        assert_eq!(shop.subject_rows(), vec![1, 2, 3, 2, 1, 1, 1], "{ctx}");
+
+        run(&app, id);
+        assert_eq!(
+            status(&app, id),
+            "completed",
+            "{ctx}: {:?}",
+            erasure::details(&mut app.db.reader().unwrap(), id, now().date()).map(|d| d.steps)
+        );
+        assert_eq!(shop.subject_rows(), vec![0; 7], "{ctx}");
+        assert_eq!(shop.others(), before, "{ctx}: another subject's rows changed");
+
+        // Verification stored per target; the receipt verifies offline and names no e-mail.
+        let details = erasure::details(&mut app.db.reader().unwrap(), id, now().date()).expect("details");
+        assert!(details.steps.iter().all(|s| s.status == "done" && s.remaining_rows == Some(0)), "{ctx}");
+        assert_eq!(details.steps.iter().map(|s| s.affected_rows).sum::<i64>(), 11, "{ctx}");
+        let receipt = repo::receipt_of(&mut app.db.reader().unwrap(), id).expect("query").expect("receipt");
+        let verified = Receipt::verify(&receipt.body, &app.state.keys.receipt_public_key()).expect("valid receipt");
+        assert_eq!(verified.outcome, "completed");
+        assert_eq!(verified.targets.iter().map(|t| t.rows).sum::<i64>(), 11);
+        assert!(!receipt.body.to_lowercase().contains("alice@example.com"), "{ctx}");
+        // The working copy is gone; the e-mail appears in no audit event.
+        let request = repo::find_request(&mut app.db.reader().unwrap(), id).unwrap().unwrap();
+        assert!(request.sealed_subject.is_none(), "{ctx}");
+        let events = all_events(&app).to_lowercase();
+        assert!(!events.contains("alice@example.com"), "{ctx}");
+        let completions = events.matches("erasure.complete").count();
+        assert_eq!(completions, 1, "{ctx}");
+
+        // Running it again is a verification-only run; a new request for the subject finds nothing.
+        run(&app, id);
+        assert!(all_events(&app).contains("erasure.verify_only"), "{ctx}");
+        let (again, _) = submit(&app, subject, None);
+        let report = plan_and_approve(&app, again);
+        assert!(report.steps.iter().all(|(_, n)| *n == 0), "{ctx}");
+        run(&app, again);
+        let details = erasure::details(&mut app.db.reader().unwrap(), again, now().date()).expect("details");
+        assert_eq!(details.steps.iter().map(|s| s.affected_rows).sum::<i64>(), 0, "{ctx}");
+        assert_eq!(shop.others(), before, "{ctx}");
+        let _ = shop.source_id;
+    }
+}
+
+#[actix_web::test]
+async fn drift_between_plan_and_run_aborts_with_no_writes() {
+    for app in TestApp::all() {
+        let ctx = app.catalog.label();
+        let shop = shop(&app, "alice@example.com").await;
+        let (id, _) = submit(&app, "alice@example.com", None);
+        plan_and_approve(&app, id);
+        shop.target.execute("ALTER TABLE newsletter RENAME COLUMN contact_email TO email_address;");
+        run(&app, id);
+        assert_eq!(status(&app, id), "blocked", "{ctx}");
+        let reason =
+            repo::find_request(&mut app.db.reader().unwrap(), id).unwrap().unwrap().status_reason.unwrap_or_default();
+        assert!(reason.contains("schema drift"), "{ctx}: {reason}");
+        assert_eq!(shop.count("SELECT count(*) AS n FROM customers WHERE id = 1"), 1, "{ctx}");
+        assert_eq!(shop.count("SELECT count(*) AS n FROM returns"), 2, "{ctx}: nothing written anywhere");
+    }
+}
+
+#[actix_web::test]
+async fn a_hold_keeps_its_rows_and_the_blast_radius_guard_trips() {
+    for app in TestApp::all() {
+        let ctx = app.catalog.label();
+        let shop = shop(&app, "alice@example.com").await;
+        // A hold on the newsletter list: its rows stay, the request completes with an exception.
+        let newsletter = dataset_id(&app, shop.source_id, "newsletter");
+        {
+            let mut conn = app.db.writer().unwrap();
+            repo::insert_hold(
+                &mut conn,
+                &repo::NewHold {
+                    scope: "dataset".into(),
+                    scope_id: Some(newsletter),
+                    identifier_type: None,
+                    subject_hmac: None,
+                    basis: "art17_3_e".into(),
+                    reason: "litigation about the campaign".into(),
+                    ends_on: None,
+                    created_by: "olga.compliance".into(),
+                    created_at: now(),
+                },
+            )
+            .unwrap();
+        }
+        let (id, _) = submit(&app, "alice@example.com", None);
+        plan_and_approve(&app, id);
+        run(&app, id);
+        assert_eq!(status(&app, id), "completed_with_exceptions", "{ctx}");
+        assert_eq!(shop.subject_rows(), vec![0, 0, 0, 0, 0, 1, 0], "{ctx}: the held newsletter row remains");
+        let receipt = repo::receipt_of(&mut app.db.reader().unwrap(), id).unwrap().unwrap();
+        let verified = Receipt::verify(&receipt.body, &app.state.keys.receipt_public_key()).unwrap();
+        assert_eq!(verified.exceptions.len(), 1, "{ctx}");
+        assert_eq!(verified.exceptions[0].basis, "art17_3_e", "{ctx}");
+    }
+    for app in TestApp::all() {
+        let ctx = app.catalog.label();
+        let shop = shop(&app, "alice@example.com").await;
+        let (id, _) = submit(&app, "alice@example.com", None);
+        plan_and_approve(&app, id);
+        // Between the plan and the run, 30 more rows of the subject appear in customer_summary.
+        let inserts: String = (0..30).map(|i| format!("INSERT INTO customer_summary VALUES (1, {i});")).collect();
+        shop.target.execute(&inserts);
+        run(&app, id);
+        assert_eq!(status(&app, id), "blocked", "{ctx}");
+        let details = erasure::details(&mut app.db.reader().unwrap(), id, now().date()).unwrap();
+        let summary = details.steps.iter().find(|s| s.table.ends_with("customer_summary")).unwrap();
+        assert_eq!(summary.status, "failed", "{ctx}");
+        assert!(summary.error.as_deref().unwrap_or_default().contains("blast-radius"), "{ctx}: {:?}", summary.error);
+        assert_eq!(
+            shop.count("SELECT count(*) AS n FROM customer_summary WHERE customer_ref = 1"),
+            31,
+            "{ctx}: rolled back"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn four_eyes_deadlines_and_uncovered_copies() {
+    for app in TestApp::all() {
+        let ctx = app.catalog.label();
+        let shop = shop(&app, "alice@example.com").await;
+        let (id, _) = submit(&app, "alice@example.com", None);
+        // A hashed copy of the e-mail cannot be matched: the plan is refused, naming it.
+        {
+            let mut conn = app.db.writer().unwrap();
+            let source = custodian::db::catalog::find_source(&mut conn, shop.source_id).unwrap().unwrap();
+            let target = IngestTarget::new(source, None, None).unwrap();
+            let input = SqlInput {
+                name: "hashes.sql".into(),
+                path: "pipelines/hashes.sql".into(),
+                sql: "INSERT INTO email_hashes (h) SELECT upper(email) FROM customers;".into(),
+            };
+            ingest::ingest(&mut conn, &AuditActor::system(), &target, &input, false, None).unwrap();
+        }
+        let report = erasure::plan(&app.db, &app.state.keys, app.state.config.erasure, &privacy(), id).unwrap();
+        assert!(!report.is_executable(), "{ctx}");
+        assert!(report.refusals().iter().any(|r| r.contains("email_hashes.h")), "{ctx}: {:?}", report.refusals());
+        assert_eq!(status(&app, id), "received", "{ctx}");
+
+        // The submitter cannot approve; another compliance officer can, once planned.
+        let mut conn = app.db.writer().unwrap();
+        let (other, _) = erasure::submit(
+            &mut conn,
+            &app.state.keys,
+            &officer(),
+            &Submission { identifier_type: "email".into(), value: "bob@example.com".into(), ..Default::default() },
+            now(),
+        )
+        .unwrap();
+        drop(conn);
+        let err = erasure::approve(&mut app.db.writer().unwrap(), &officer(), other.id, now()).unwrap_err();
+        assert!(matches!(err, erasure::ErasureError::Forbidden(_)), "{ctx}: {err}");
+        // E2: one extension, before the due date.
+        let extended =
+            erasure::extend(&mut app.db.writer().unwrap(), &privacy(), other.id, 2, "complex request", now()).unwrap();
+        assert_eq!(
+            extended.due_on,
+            custodian::governance::erasure::due_date(now().date()).checked_add_months(chrono::Months::new(2)).unwrap()
+        );
+        let again =
+            erasure::extend(&mut app.db.writer().unwrap(), &privacy(), other.id, 1, "again", now()).unwrap_err();
+        assert!(matches!(again, erasure::ErasureError::Conflict(_)), "{ctx}");
+        // Bad identifiers are refused with a reason, and nothing is stored.
+        let bad = erasure::submit(
+            &mut app.db.writer().unwrap(),
+            &app.state.keys,
+            &privacy(),
+            &Submission { identifier_type: "email".into(), value: "not-an-address".into(), ..Default::default() },
+            now(),
+        )
+        .unwrap_err();
+        assert!(bad.to_string().contains("e-mail"), "{ctx}: {bad}");
+    }
+}
