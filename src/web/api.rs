@@ -31,6 +31,9 @@ pub fn scope() -> actix_web::Scope {
         .route("/pipelines/{id}", web::get().to(super::pipelines::api_show))
         .route("/datasets/{id}/lineage", web::get().to(super::lineage::api_dataset_lineage))
         .route("/columns/{id}/lineage", web::get().to(super::lineage::api_column_lineage))
+        .route("/erasure-requests", web::get().to(list_erasure_requests))
+        .route("/erasure-requests", web::post().to(create_erasure_request))
+        .route("/erasure-requests/{id}", web::get().to(get_erasure_request))
 }
 
 #[derive(Serialize)]
@@ -372,4 +375,119 @@ async fn crawl_source(
         queued_at: ts(&run.queued_at),
         created,
     }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Erasure requests
+
+#[derive(Serialize)]
+struct ErasureRequestJson {
+    id: i64,
+    identifier_type: String,
+    status: String,
+    status_label: String,
+    received_on: chrono::NaiveDate,
+    due_on: chrono::NaiveDate,
+    /// Negative when overdue; kept for ended requests too.
+    days_left: i64,
+    overdue: bool,
+    extended: bool,
+    channel: String,
+    submitted_by: String,
+    approved_by: Option<String>,
+    created_at: String,
+    ended_at: Option<String>,
+}
+
+/// `GET /api/v1/erasure-requests`: open requests by due date (overdue first), then ended ones.
+async fn list_erasure_requests(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
+    super::erasure::require_follow(&user, "see erasure requests")?;
+    let list = read(&state, |conn| Ok(crate::db::erasure::list_requests(conn, super::erasure::LIST_LIMIT)?)).await?;
+    let today = now().date();
+    let items: Vec<ErasureRequestJson> = list
+        .into_iter()
+        .map(|r| {
+            let days_left = crate::governance::erasure::days_left(r.due_on, today);
+            ErasureRequestJson {
+                id: r.id,
+                status_label: crate::governance::erasure::Status::parse(&r.status)
+                    .map_or_else(|| r.status.clone(), |s| s.label().to_owned()),
+                identifier_type: r.identifier_type,
+                status: r.status,
+                received_on: r.received_on,
+                due_on: r.due_on,
+                days_left,
+                overdue: r.ended_at.is_none() && days_left < 0,
+                extended: r.extension_reason.is_some(),
+                channel: r.channel,
+                submitted_by: r.submitted_by,
+                approved_by: r.approved_by,
+                created_at: ts(&r.created_at),
+                ended_at: r.ended_at.as_ref().map(ts),
+            }
+        })
+        .collect();
+    let total = items.len() as i64;
+    Ok(HttpResponse::Ok().json(Page { per_page: total, items, total, page: 1 }))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ErasureRequestBody {
+    identifier_type: String,
+    value: String,
+    /// YYYY-MM-DD; today when absent.
+    received_on: Option<chrono::NaiveDate>,
+    channel: Option<String>,
+    requester_ref: Option<String>,
+    idempotency_key: Option<String>,
+    notes: Option<String>,
+}
+
+/// `POST /api/v1/erasure-requests`: 201 with the new request, or 200 with the one an earlier
+/// call with the same idempotency key stored.
+async fn create_erasure_request(
+    state: web::Data<AppState>,
+    auth: Authorized<super::erasure::SubmitErasure>,
+    body: web::Json<ErasureRequestBody>,
+) -> Result<HttpResponse, AppError> {
+    use super::erasure::{KEY_MAX, NOTES_MAX, REFERENCE_MAX, VALUE_MAX};
+    require_token(&auth.user)?;
+    let body = body.into_inner();
+    if body.value.chars().count() > VALUE_MAX {
+        return Err(AppError::Unprocessable(format!("value: at most {VALUE_MAX} characters.")));
+    }
+    let submission = crate::erasure::Submission {
+        identifier_type: body.identifier_type,
+        value: body.value,
+        received_on: body.received_on,
+        channel: body.channel,
+        requester_ref: clean("requester_ref", body.requester_ref, REFERENCE_MAX)?,
+        idempotency_key: clean("idempotency_key", body.idempotency_key, KEY_MAX)?,
+        notes: clean("notes", body.notes, NOTES_MAX)?,
+    };
+    let keys = state.keys.clone();
+    let by = auth.user.audit();
+    let (details, created) = write(&state, move |conn| {
+        let now = now();
+        let (request, created) = crate::erasure::submit(conn, &keys, &by, &submission, now)?;
+        Ok((crate::erasure::details(conn, request.id, now.date())?, created))
+    })
+    .await?;
+    let status = if created { actix_web::http::StatusCode::CREATED } else { actix_web::http::StatusCode::OK };
+    Ok(HttpResponse::build(status)
+        .insert_header((actix_web::http::header::LOCATION, format!("/api/v1/erasure-requests/{}", details.id)))
+        .json(details))
+}
+
+/// `GET /api/v1/erasure-requests/{id}`: the request with its plan, recipients and runs.
+async fn get_erasure_request(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    super::erasure::require_follow(&user, "see erasure requests")?;
+    let id = id.into_inner();
+    let details = read(&state, move |conn| Ok(crate::erasure::details(conn, id, now().date())?)).await?;
+    Ok(HttpResponse::Ok().json(details))
 }

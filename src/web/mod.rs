@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod classification;
 pub mod datasets;
+pub mod erasure;
 pub mod errors;
 pub mod forms;
 pub mod home;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub progress: ProgressBoard,
     /// Signs session cookies.
     pub cookie_key: actix_web::cookie::Key,
+    /// Subject HMACs, sealed erasure working copies, receipt signatures.
+    pub keys: Arc<crate::keys::Keys>,
 }
 
 /// Runs read-only repository work on a blocking thread with a reader connection, in one read
@@ -99,6 +102,7 @@ pub enum Section {
     Admin,
     Audit,
     Classification,
+    Erasure,
     /// Pages outside the navigation (errors).
     None,
 }
@@ -110,6 +114,8 @@ pub struct LayoutUser {
     pub can_admin: bool,
     pub can_edit: bool,
     pub can_audit: bool,
+    /// May see erasure requests (the privacy desk and compliance).
+    pub can_erasure: bool,
 }
 
 /// What the layout around every page needs.
@@ -141,6 +147,7 @@ impl Layout {
                 can_admin: user.can(Permission::ManageUsers),
                 can_edit: user.can(Permission::EditCatalog),
                 can_audit: user.can(Permission::ReadAudit),
+                can_erasure: erasure::can_follow(user),
             }),
             csrf: user.csrf_token.clone().unwrap_or_default(),
         }
@@ -180,6 +187,7 @@ impl Layout {
             Section::Admin => "admin",
             Section::Audit => "audit",
             Section::Classification => "classification",
+            Section::Erasure => "erasure",
             Section::None => "",
         };
         current == name
@@ -252,6 +260,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/new", web::get().to(pipelines::new_form))
                 .route("/{id}", web::get().to(pipelines::show))
                 .route("/{id}/analyse", web::post().to(pipelines::analyse_again)),
+        )
+        .service(
+            web::scope("/erasure")
+                .route("", web::get().to(erasure::list))
+                .route("", web::post().to(erasure::create))
+                .route("/new", web::get().to(erasure::new_form))
+                .route("/{id}", web::get().to(erasure::show))
+                .route("/{id}/plan", web::post().to(erasure::plan))
+                .route("/{id}/approve", web::post().to(erasure::approve))
+                .route("/{id}/refuse", web::post().to(erasure::refuse))
+                .route("/{id}/extend", web::post().to(erasure::extend))
+                .route("/{id}/run", web::post().to(erasure::run))
+                .route("/{id}/recipients/{notification}", web::post().to(erasure::recipient))
+                .route("/{id}/receipt", web::get().to(erasure::receipt)),
         )
         .service(api::scope());
 }

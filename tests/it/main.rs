@@ -7,6 +7,8 @@ mod audit_trail;
 mod browser;
 mod classification;
 mod crawl;
+mod erasure;
+mod erasure_web;
 mod ingest;
 mod lineage_pages;
 mod migrations;
