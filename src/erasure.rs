@@ -549,12 +549,16 @@ pub fn plan(
                 now,
             )?;
         } else {
+            // A refused plan replaces the previous one: nothing stays approvable or runnable.
             let refusals = report.refusals();
+            repo::replace_steps(conn, id, &[])?;
+            repo::replace_notifications(conn, id, &[], now)?;
+            repo::set_approval(conn, id, None, None)?;
             repo::transition(
                 conn,
                 id,
                 &[current.status.as_str()],
-                current.status.as_str(),
+                Status::Received.as_str(),
                 Some(&refusals.join("\n")),
                 now,
             )?;
@@ -814,8 +818,8 @@ fn execute_steps(
         let steps = repo::steps_of(&mut conn, request.id).map_err(|e| blocked(e.into()))?;
         let mut targets = HashMap::new();
         for s in &steps {
-            if !targets.contains_key(&s.source_id) {
-                targets.insert(s.source_id, resolve_target(&mut conn, s.source_id).map_err(blocked)?);
+            if let std::collections::hash_map::Entry::Vacant(slot) = targets.entry(s.source_id) {
+                slot.insert(resolve_target(&mut conn, s.source_id).map_err(blocked)?);
             }
         }
         (steps, targets)

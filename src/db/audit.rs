@@ -564,6 +564,16 @@ pub fn verify_chain(
     })
 }
 
+/// The sequence number of the first event about an entity.
+pub fn first_seq_of(conn: &mut AnyConnection, entity_type: &str, entity_id: &str) -> QueryResult<Option<i64>> {
+    use diesel::dsl::min;
+    audit_events::table
+        .filter(audit_events::entity_type.eq(entity_type))
+        .filter(audit_events::entity_id.eq(entity_id))
+        .select(min(audit_events::seq))
+        .first(conn)
+}
+
 #[cfg(test)]
 mod csv_tests {
     use super::*;
@@ -592,14 +602,4 @@ mod csv_tests {
         assert!(out.contains(",\"'=HYPERLINK(\"\"x\"\")\","), "{out}");
         assert!(out.contains(",\"{\"\"a\"\":1}\","), "{out}");
     }
-}
-
-/// The sequence number of the first event about an entity.
-pub fn first_seq_of(conn: &mut AnyConnection, entity_type: &str, entity_id: &str) -> QueryResult<Option<i64>> {
-    use diesel::dsl::min;
-    audit_events::table
-        .filter(audit_events::entity_type.eq(entity_type))
-        .filter(audit_events::entity_id.eq(entity_id))
-        .select(min(audit_events::seq))
-        .first(conn)
 }

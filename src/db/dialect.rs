@@ -520,33 +520,6 @@ pub fn push_name_prefix(q: &mut SqlBuilder, alias: &str, prefix: &str) -> String
     order
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_follow_the_backend() {
-        let mut q = SqlBuilder::new(Backend::Postgres);
-        q.push("SELECT ").bind(Bind::BigInt(1)).push(", ").bind(Bind::Text("a".into()));
-        assert_eq!(q.sql(), "SELECT $1, $2");
-        let mut q = SqlBuilder::new(Backend::Sqlite);
-        q.push("SELECT ").bind(Bind::BigInt(1)).push(", ").bind(Bind::Text("a".into()));
-        assert_eq!(q.sql(), "SELECT ?, ?");
-    }
-
-    #[test]
-    fn prefix_successors_bound_every_extension() {
-        assert_eq!(prefix_successor("email").as_deref(), Some("emaim"));
-        assert_eq!(prefix_successor("a\u{10FFFF}").as_deref(), Some("b"));
-        assert_eq!(prefix_successor(""), None);
-    }
-
-    #[test]
-    fn like_patterns_are_escaped() {
-        assert_eq!(like_escape(r"a_b%c\d"), r"a\_b\%c\\d");
-    }
-}
-
 /// The oldest erasure run a worker may claim: queued and due, or running with a heartbeat
 /// before `stale`. PostgreSQL locks the row and skips rows other workers hold
 /// (`FOR UPDATE SKIP LOCKED`, E15); on SQLite the caller's write transaction serialises claims.
@@ -615,4 +588,31 @@ pub fn insert_legal_hold(conn: &mut AnyConnection, row: &super::erasure::NewHold
         .values(row)
         .returning(legal_holds::id)
         .get_result(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_follow_the_backend() {
+        let mut q = SqlBuilder::new(Backend::Postgres);
+        q.push("SELECT ").bind(Bind::BigInt(1)).push(", ").bind(Bind::Text("a".into()));
+        assert_eq!(q.sql(), "SELECT $1, $2");
+        let mut q = SqlBuilder::new(Backend::Sqlite);
+        q.push("SELECT ").bind(Bind::BigInt(1)).push(", ").bind(Bind::Text("a".into()));
+        assert_eq!(q.sql(), "SELECT ?, ?");
+    }
+
+    #[test]
+    fn prefix_successors_bound_every_extension() {
+        assert_eq!(prefix_successor("email").as_deref(), Some("emaim"));
+        assert_eq!(prefix_successor("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_successor(""), None);
+    }
+
+    #[test]
+    fn like_patterns_are_escaped() {
+        assert_eq!(like_escape(r"a_b%c\d"), r"a\_b\%c\\d");
+    }
 }

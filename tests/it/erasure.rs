@@ -454,3 +454,262 @@ async fn four_eyes_deadlines_and_uncovered_copies() {
         assert!(bad.to_string().contains("e-mail"), "{ctx}: {bad}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Crash safety and concurrent workers: the real binary, killed with SIGKILL.
+
+/// `custodian worker --until-idle` on this catalog, optionally pausing at the N-th pause point.
+fn worker(app: &TestApp, pause_at: Option<usize>) -> std::process::Child {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_custodian"));
+    cmd.args(["worker", "--until-idle"])
+        .env("CUSTODIAN_DATABASE_URL", catalog_url(app))
+        .env("CUSTODIAN_KEY_FILE", app.state.config.key_path())
+        .env("CUSTODIAN_ERASURE_LEASE_SECS", "1")
+        .env("CUSTODIAN_LOG", "debug")
+        .env_remove("CUSTODIAN_FAULT_PAUSE_AT")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    if let Some(n) = pause_at {
+        cmd.env("CUSTODIAN_FAULT_PAUSE_AT", n.to_string());
+    }
+    cmd.spawn().expect("spawn custodian worker")
+}
+
+fn catalog_url(app: &TestApp) -> String {
+    match app.catalog.url() {
+        custodian::db::CatalogUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+        custodian::db::CatalogUrl::Postgres(url) => url,
+    }
+}
+
+/// Waits for the worker to pause (true) or to exit (false); collects what it logged.
+fn wait_for_pause(child: &mut std::process::Child, log: &mut String) -> bool {
+    use std::io::BufRead;
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    loop {
+        match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+            Ok(line) => {
+                let paused = line.contains("custodian: paused at");
+                log.push_str(&line);
+                log.push('\n');
+                if paused {
+                    return true;
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return false,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("the worker neither paused nor ended: {log}"),
+        }
+    }
+}
+
+fn finish(mut child: std::process::Child, log: &mut String) {
+    use std::io::Read;
+    if let Some(mut stderr) = child.stderr.take() {
+        let _ = stderr.read_to_string(log);
+    }
+    let status = child.wait().expect("worker");
+    assert!(status.success(), "worker failed: {log}");
+}
+
+fn completions(app: &TestApp) -> usize {
+    all_events(app).matches("erasure.complete").count()
+}
+
+#[actix_web::test]
+async fn killing_the_worker_at_twenty_points_always_ends_in_the_same_state() {
+    let mut points = std::collections::BTreeSet::new();
+    for n in 1..=20 {
+        let app = TestApp::new(crate::support::TestCatalog::sqlite());
+        let shop = shop(&app, "alice@example.com").await;
+        let before = shop.others();
+        let (id, _) = submit(&app, "alice@example.com", None);
+        plan_and_approve(&app, id);
+        erasure::request_run(&mut app.db.writer().unwrap(), &privacy(), id, now()).unwrap();
+
+        let mut log = String::new();
+        let mut child = worker(&app, Some(n));
+        let paused = wait_for_pause(&mut child, &mut log);
+        assert!(paused, "pause point {n} was never reached: {log}");
+        points.insert(log.lines().find(|l| l.contains("paused at")).unwrap_or_default().to_owned());
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reaped");
+        std::thread::sleep(std::time::Duration::from_millis(1200));
+
+        let restarted = worker(&app, None);
+        finish(restarted, &mut log);
+        assert_eq!(status(&app, id), "completed", "killed at {n}: {log}");
+        assert_eq!(shop.subject_rows(), vec![0; 7], "killed at {n}");
+        assert_eq!(shop.others(), before, "killed at {n}: another subject's rows changed");
+        assert_eq!(completions(&app), 1, "killed at {n}: exactly one completion");
+        assert!(!log.to_lowercase().contains("alice@example.com"), "killed at {n}: the e-mail was logged");
+    }
+    assert_eq!(points.len(), 20, "twenty distinct points: {points:?}");
+}
+
+#[actix_web::test]
+async fn two_workers_on_one_postgres_catalog_never_run_the_same_step_twice() {
+    let Some(catalog) = crate::support::TestCatalog::postgres() else {
+        eprintln!("skipped: CUSTODIAN_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let app = TestApp::new(catalog);
+    let _shop = shop(&app, "alice@example.com").await;
+    let mut ids = Vec::new();
+    for email in ["alice@example.com", "bob.o'neil;drop@example.com", "zoë@exämple.de"] {
+        let (id, _) = submit(&app, email, None);
+        plan_and_approve(&app, id);
+        erasure::request_run(&mut app.db.writer().unwrap(), &privacy(), id, now()).unwrap();
+        ids.push(id);
+    }
+    let (a, b) = (worker(&app, None), worker(&app, None));
+    let (mut log_a, mut log_b) = (String::new(), String::new());
+    finish(a, &mut log_a);
+    finish(b, &mut log_b);
+    for id in ids {
+        assert_eq!(status(&app, id), "completed", "{log_a}\n{log_b}");
+        let steps = repo::steps_of(&mut app.db.reader().unwrap(), id).unwrap();
+        assert!(steps.iter().all(|s| s.attempts == 1), "a step ran twice: {steps:?}");
+    }
+    assert_eq!(completions(&app), 3);
+}
+
+// ---------------------------------------------------------------------------------------------
+// E10: fuzzed identifier values never touch another subject's rows.
+
+/// A small deterministic generator (xorshift), so a failure can be replayed.
+struct Fuzz(u64);
+
+impl Fuzz {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn value(&mut self, nul: bool) -> String {
+        const PIECES: [&str; 14] =
+            ["'", "\"", ";", "--", "\\", "%", "_", "ä", "Ω", "🙂", " OR 1=1", "a", "Z", "\u{301}"];
+        let len = 1 + self.next() % 8;
+        let mut s = String::from("x");
+        for _ in 0..len {
+            s.push_str(PIECES[(self.next() % PIECES.len() as u64) as usize]);
+            if nul && self.next() % 5 == 0 {
+                s.push('\0');
+            }
+        }
+        s.push_str(&(self.next() % 1000).to_string());
+        s
+    }
+}
+
+#[actix_web::test]
+async fn fuzzed_identifiers_erase_only_their_own_rows() {
+    for app in TestApp::all() {
+        let ctx = app.catalog.label();
+        let postgres = ctx == "postgres";
+        {
+            let mut conn = app.db.writer().unwrap();
+            class_repo::ensure_taxonomy(&mut conn, &[], &[("account_ref", "Account reference", None)], now()).unwrap();
+        }
+        let ddl =
+            "CREATE TABLE accounts (ref TEXT NOT NULL, note TEXT); CREATE TABLE audit_copy (account TEXT, n INTEGER);";
+        let target = if postgres { Target::postgres(ddl).unwrap() } else { Target::sqlite(ddl) };
+        let mut fuzz = Fuzz(0x9E37_79B9_7F4A_7C15 ^ u64::from(postgres));
+        let mut refs: Vec<String> = Vec::new();
+        while refs.len() < 40 {
+            let v = fuzz.value(!postgres);
+            // Distinct after normalisation (trim, NFC): two spellings of one ref are one subject.
+            let n = custodian::governance::erasure::subject::normalise("account_ref", &v).unwrap();
+            if n == v && !refs.contains(&v) {
+                refs.push(v);
+            }
+        }
+        insert_accounts(&target, &refs);
+        app.sign_in_as(custodian::governance::access::Role::Steward);
+        app.post_form("/sources", &[("name", "ledger"), ("url", &target.url()), ("crawl_now", "on")]).await;
+        app.run_queued_crawls();
+        let source_id = app.get("/api/v1/sources").await.json()["items"][0]["id"].as_i64().unwrap();
+        {
+            let mut conn = app.db.writer().unwrap();
+            let identifiers = class_repo::list_identifier_types(&mut conn).unwrap();
+            let kind = identifiers.iter().find(|i| i.key == "account_ref").unwrap().id;
+            for (table, column) in [("accounts", "ref"), ("audit_copy", "account")] {
+                let column = column_id(&mut conn, source_id, table, column);
+                let change = ColumnChange { identifier: Some(Some(kind)), ..Default::default() };
+                custodian::db::dialect::write_transaction(&mut conn, |conn| {
+                    classification::classify(conn, &AuditActor::system(), &[column], &change, None, now())
+                })
+                .unwrap();
+            }
+        }
+        let ledger = Shop { target, source_id };
+        for round in 0..6 {
+            let victim = refs.remove((fuzz.next() % refs.len() as u64) as usize);
+            let before = ledger.strings(OTHERS_SQL);
+            let submission =
+                Submission { identifier_type: "account_ref".into(), value: victim.clone(), ..Default::default() };
+            let (request, _) =
+                erasure::submit(&mut app.db.writer().unwrap(), &app.state.keys, &privacy(), &submission, now())
+                    .unwrap();
+            let report = plan_and_approve(&app, request.id);
+            assert_eq!(report.steps.iter().map(|s| s.1).sum::<i64>(), 2, "{ctx} round {round}: {victim:?}");
+            run(&app, request.id);
+            assert_eq!(status(&app, request.id), "completed", "{ctx} round {round}");
+            let after = ledger.strings(OTHERS_SQL);
+            let expected: Vec<String> = before
+                .iter()
+                .filter(|row| !row.starts_with(&format!("a|{victim}|")) && !row.starts_with(&format!("c|{victim}|")))
+                .cloned()
+                .collect();
+            assert_eq!(after.len(), before.len() - 2, "{ctx} round {round}: {victim:?}");
+            assert_eq!(after, expected, "{ctx} round {round}: another subject's row changed");
+        }
+    }
+}
+
+const OTHERS_SQL: &str = "SELECT v FROM (SELECT 'a|' || ref || '|' || COALESCE(note, '') AS v FROM accounts \
+    UNION ALL SELECT 'c|' || account || '|' || CAST(n AS TEXT) AS v FROM audit_copy) rows ORDER BY v";
+
+fn insert_accounts(target: &Target, refs: &[String]) {
+    match target {
+        Target::Sqlite { path, .. } => {
+            let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+            for (i, r) in refs.iter().enumerate() {
+                diesel::sql_query("INSERT INTO accounts VALUES (?, ?)")
+                    .bind::<diesel::sql_types::Text, _>(r)
+                    .bind::<diesel::sql_types::Text, _>(format!("note {i}"))
+                    .execute(&mut conn)
+                    .unwrap();
+                diesel::sql_query("INSERT INTO audit_copy VALUES (?, ?)")
+                    .bind::<diesel::sql_types::Text, _>(r)
+                    .bind::<diesel::sql_types::Integer, _>(i as i32)
+                    .execute(&mut conn)
+                    .unwrap();
+            }
+        }
+        Target::Postgres(db) => {
+            let mut conn = db.connect();
+            for (i, r) in refs.iter().enumerate() {
+                diesel::sql_query("INSERT INTO accounts VALUES ($1, $2)")
+                    .bind::<diesel::sql_types::Text, _>(r)
+                    .bind::<diesel::sql_types::Text, _>(format!("note {i}"))
+                    .execute(&mut conn)
+                    .unwrap();
+                diesel::sql_query("INSERT INTO audit_copy VALUES ($1, $2)")
+                    .bind::<diesel::sql_types::Text, _>(r)
+                    .bind::<diesel::sql_types::Integer, _>(i as i32)
+                    .execute(&mut conn)
+                    .unwrap();
+            }
+        }
+    }
+}
