@@ -602,7 +602,7 @@ impl Fuzz {
         let mut s = String::from("x");
         for _ in 0..len {
             s.push_str(PIECES[(self.next() % PIECES.len() as u64) as usize]);
-            if nul && self.next() % 5 == 0 {
+            if nul && self.next().is_multiple_of(5) {
                 s.push('\0');
             }
         }
