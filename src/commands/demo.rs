@@ -108,7 +108,33 @@ pub fn prepare(config: &Config, dir: &Path, show_progress: bool) -> anyhow::Resu
     ingest_pipelines(&db, show_progress)?;
     classify_identifying_columns(&db, show_progress)?;
     create_demo_accounts(&db, show_progress)?;
+    if show_progress && let Some(email) = erasure_example(&shop_path) {
+        println!(
+            "Try an erasure: sign in as piet (privacy desk), submit {email} at /erasure/new and plan it; \
+             chloe (compliance) approves; run it and download the receipt."
+        );
+    }
     Ok(db)
+}
+
+/// A demo customer with orders whose e-mail was also copied into the marketing audience, so an
+/// erasure of them reaches the derived tables.
+pub fn erasure_example(shop: &Path) -> Option<String> {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Email {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        email: String,
+    }
+    let mut conn = diesel::SqliteConnection::establish(&shop.to_string_lossy()).ok()?;
+    let found: Vec<Email> = diesel::sql_query(
+        "SELECT c.email AS email FROM customers c \
+         WHERE EXISTS (SELECT 1 FROM marketing_audience m WHERE m.contact_address = lower(c.email)) \
+         AND EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id) ORDER BY c.id LIMIT 1",
+    )
+    .load(&mut conn)
+    .ok()?;
+    found.into_iter().next().map(|e| e.email)
 }
 
 fn document(db: &Db) -> anyhow::Result<()> {

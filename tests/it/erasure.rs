@@ -59,14 +59,14 @@ fn data(subject_email: &str) -> String {
     )
 }
 
-struct Shop {
-    target: Target,
-    source_id: i64,
+pub(crate) struct Shop {
+    pub(crate) target: Target,
+    pub(crate) source_id: i64,
 }
 
 impl Shop {
     /// Every row of the shop that does not belong to subject 1, as text, for checksums.
-    fn others(&self) -> Vec<String> {
+    pub(crate) fn others(&self) -> Vec<String> {
         let queries = [
             "SELECT CAST(id AS TEXT) || '|' || email || '|' || COALESCE(name, '') AS v FROM customers WHERE id <> 1 ORDER BY id",
             "SELECT CAST(id AS TEXT) || '|' || CAST(customer_id AS TEXT) || '|' || CAST(total AS TEXT) AS v FROM orders WHERE customer_id <> 1 ORDER BY id",
@@ -80,7 +80,7 @@ impl Shop {
     }
 
     /// How many rows of subject 1 each table still holds.
-    fn subject_rows(&self) -> Vec<i64> {
+    pub(crate) fn subject_rows(&self) -> Vec<i64> {
         [
             "SELECT count(*) AS n FROM customers WHERE id = 1",
             "SELECT count(*) AS n FROM orders WHERE customer_id = 1",
@@ -110,7 +110,7 @@ impl Shop {
         rows.into_iter().map(|r| r.v).collect()
     }
 
-    fn count(&self, sql: &str) -> i64 {
+    pub(crate) fn count(&self, sql: &str) -> i64 {
         #[derive(QueryableByName)]
         struct N {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -129,7 +129,7 @@ impl Shop {
 /// The shop on the same kind of database as the catalog, crawled, with its pipelines ingested
 /// and its identifiers marked (customers.email as e-mail, customers.id and orders.customer_id as
 /// customer id).
-async fn shop(app: &TestApp, subject_email: &str) -> Shop {
+pub(crate) async fn shop(app: &TestApp, subject_email: &str) -> Shop {
     taxonomy(app);
     let sql = format!("{SHOP}\n{}", data(subject_email));
     let target = match app.catalog.label() {
@@ -475,7 +475,7 @@ fn worker(app: &TestApp, pause_at: Option<usize>) -> std::process::Child {
     cmd.spawn().expect("spawn custodian worker")
 }
 
-fn catalog_url(app: &TestApp) -> String {
+pub(crate) fn catalog_url(app: &TestApp) -> String {
     match app.catalog.url() {
         custodian::db::CatalogUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
         custodian::db::CatalogUrl::Postgres(url) => url,
@@ -712,4 +712,44 @@ fn insert_accounts(target: &Target, refs: &[String]) {
             }
         }
     }
+}
+
+#[actix_web::test]
+async fn a_demo_customer_is_erased_including_the_derived_tables() {
+    let catalog = crate::support::TestCatalog::sqlite();
+    let data = tempfile::tempdir().expect("demo dir");
+    let config = catalog.config();
+    let db = custodian::commands::demo::prepare(&config, data.path(), false).expect("prepare the demo");
+    let shop = data.path().join("shop.db");
+    let email = custodian::commands::demo::erasure_example(&shop).expect("a customer in the marketing audience");
+    let keys = custodian::keys::Keys::load_or_create(&config.key_path()).expect("keys");
+    let count = |sql: &str| {
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = SqliteConnection::establish(shop.to_str().unwrap()).unwrap();
+        diesel::sql_query(sql).bind::<diesel::sql_types::Text, _>(&email).load::<N>(&mut conn).unwrap()[0].n
+    };
+    let audience = "SELECT count(*) AS n FROM marketing_audience WHERE contact_address = lower(?)";
+    let customer = "SELECT count(*) AS n FROM customers WHERE email = ?";
+    assert_eq!((count(audience), count(customer)), (1, 1));
+
+    let submission = Submission { identifier_type: "email".into(), value: email.clone(), ..Default::default() };
+    let (request, _) = erasure::submit(&mut db.writer().unwrap(), &keys, &privacy(), &submission, now()).unwrap();
+    let report = erasure::plan(&db, &keys, config.erasure, &privacy(), request.id).unwrap();
+    assert!(report.is_executable(), "{:?}", report.refusals());
+    let tables: Vec<&str> = report.steps.iter().map(|(s, _)| s.table.as_str()).collect();
+    for derived in ["marketing_audience", "customer_ltv"] {
+        assert!(tables.contains(&derived), "{derived} in {tables:?}");
+    }
+    erasure::approve(&mut db.writer().unwrap(), &officer(), request.id, now()).unwrap();
+    erasure::request_run(&mut db.writer().unwrap(), &privacy(), request.id, now()).unwrap();
+    let run =
+        repo::claim_run(&mut db.writer().unwrap(), "test", erasure::lease(config.erasure), now()).unwrap().unwrap();
+    erasure::execute(&db, &keys, config.erasure, &run, &mut Quiet).unwrap();
+    let details = erasure::details(&mut db.reader().unwrap(), request.id, now().date()).unwrap();
+    assert_eq!(details.status, "completed", "{:?}", details.steps);
+    assert_eq!((count(audience), count(customer)), (0, 0));
 }
