@@ -13,6 +13,18 @@ use diesel::sqlite::Sqlite;
 use super::{ResolvedTarget, SourceKind, TargetError, postgres, sqlite, sqlite_path};
 use crate::governance::erasure::sql::{Backend, Statement};
 
+static STATEMENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many data statements (counts, deletes, updates, reads of values) erasure sessions have
+/// issued in this process: the erasure benchmark shows they grow with tables and batches, not rows.
+pub fn statements_issued() -> u64 {
+    STATEMENTS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+fn counted() {
+    STATEMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// A read-write session on one target.
 pub enum Writer {
     Postgres(diesel::PgConnection),
@@ -134,6 +146,7 @@ impl Writer {
     }
 
     pub fn count(&mut self, statement: &Statement) -> Result<i64, TargetError> {
+        counted();
         let rows: Vec<Count> = match self {
             Self::Postgres(c) => pg_query(statement).load(c),
             Self::Sqlite(c) => sqlite_query(statement).load(c),
@@ -143,6 +156,7 @@ impl Writer {
     }
 
     pub fn execute(&mut self, statement: &Statement) -> Result<usize, TargetError> {
+        counted();
         match self {
             Self::Postgres(c) => pg_query(statement).execute(c),
             Self::Sqlite(c) => sqlite_query(statement).execute(c),
@@ -151,6 +165,7 @@ impl Writer {
     }
 
     pub fn strings(&mut self, statement: &Statement) -> Result<Vec<String>, TargetError> {
+        counted();
         let rows: Vec<Value> = match self {
             Self::Postgres(c) => pg_query(statement).load(c),
             Self::Sqlite(c) => sqlite_query(statement).load(c),
