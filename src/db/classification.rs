@@ -450,7 +450,8 @@ fn filtered(filter: &ColumnFilter) -> dataset_columns::BoxedQuery<'static, Multi
         q = q.filter(dataset_columns::level_rank.is_null()).filter(dataset_columns::personal_data.eq(false));
     }
     if filter.suggested {
-        q = q.filter(dataset_columns::open_suggestions.gt(0));
+        // A literal, not a bound 0: the partial index on waiting columns matches only then.
+        q = q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("dataset_columns.open_suggestions > 0"));
     }
     if filter.propagated {
         q = q.filter(dataset_columns::propagated.eq(true));
