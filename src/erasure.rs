@@ -338,6 +338,18 @@ fn build_graph(
             *entry |= copy;
         }
     }
+    let mut derivations: HashMap<i64, Vec<planner::Derivation>> = HashMap::new();
+    for (to, from, expression, json_key) in repo::derivations_into(conn, &tagged)? {
+        let d = match (expression, json_key) {
+            (Some(template), _) => planner::Derivation::Expression { source: from, template },
+            (None, Some(key)) => planner::Derivation::JsonField { source: from, key },
+            (None, None) => continue,
+        };
+        let list = derivations.entry(to).or_default();
+        if !list.contains(&d) {
+            list.push(d);
+        }
+    }
     let actions = repo::dataset_actions(conn)?;
     let holds = repo::active_holds(conn, request.received_on.max(now().date()))?;
     let subject_hold = holds.iter().find(|h| {
@@ -400,6 +412,7 @@ fn build_graph(
                             identifier,
                             identifier_matchable,
                             origins: origins.get(&c.id).cloned().unwrap_or_default(),
+                            derivations: derivations.get(&c.id).cloned().unwrap_or_default(),
                         }
                     })
                     .collect()

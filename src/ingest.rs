@@ -747,9 +747,16 @@ fn store(
     let mut column_edges = Vec::new();
     let mut seen_edges: HashSet<(i32, i64, i64)> = HashSet::new();
     let mut seen_column_edges: HashSet<(i32, i64, i64)> = HashSet::new();
+    let lines: Vec<&str> = input.sql.lines().collect();
     for (i, s) in flow.statements.iter().enumerate() {
         let index = to_i32(s.index);
         let error = flow.errors.iter().find(|e| e.statement == s.index);
+        // How transformed columns were computed, for erasure to recompute (lineage::derive).
+        let derived = if error.is_none() && s.start_line >= 1 && s.end_line <= lines.len() {
+            crate::lineage::derive::derivations(&lines[s.start_line - 1..s.end_line].join("\n"), &target.dialect)
+        } else {
+            Vec::new()
+        };
         let mut unresolved = plan.statements.get(i).map_or(0, |p| p.unresolved) as i64;
         if let Some(p) = plan.statements.get(i) {
             for (a, b) in &p.table_edges {
@@ -772,12 +779,26 @@ fn store(
             match (from, to) {
                 (Some(from), Some(to)) if from != to => {
                     if seen_column_edges.insert((index, from, to)) {
+                        let how = derived
+                            .iter()
+                            .find(|d| {
+                                d.target_column.eq_ignore_ascii_case(tc) && d.source_column.eq_ignore_ascii_case(sc)
+                            })
+                            .map(|d| &d.how);
                         column_edges.push(NewColumnLineageEdge {
                             pipeline_id: 0,
                             statement_index: index,
                             from_column_id: from,
                             to_column_id: to,
                             kind: edge_kind(*k).to_owned(),
+                            expression: match how {
+                                Some(crate::lineage::derive::How::Expression(e)) => Some(e.clone()),
+                                _ => None,
+                            },
+                            json_key: match how {
+                                Some(crate::lineage::derive::How::JsonField(k)) => Some(k.clone()),
+                                _ => None,
+                            },
                         });
                     }
                 }

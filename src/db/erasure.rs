@@ -722,3 +722,26 @@ pub fn requeue_run(
         ))
         .execute(conn)
 }
+
+/// A recorded derivation: (to column, from column, expression template, JSON key).
+pub type DerivationRow = (i64, i64, Option<String>, Option<String>);
+
+/// Recorded derivations into these columns.
+pub fn derivations_into(conn: &mut AnyConnection, column_ids: &[i64]) -> QueryResult<Vec<DerivationRow>> {
+    let mut out = Vec::new();
+    for chunk in column_ids.chunks(CHUNK) {
+        out.extend(
+            column_lineage_edges::table
+                .filter(column_lineage_edges::to_column_id.eq_any(chunk))
+                .filter(column_lineage_edges::expression.is_not_null().or(column_lineage_edges::json_key.is_not_null()))
+                .select((
+                    column_lineage_edges::to_column_id,
+                    column_lineage_edges::from_column_id,
+                    column_lineage_edges::expression,
+                    column_lineage_edges::json_key,
+                ))
+                .load::<DerivationRow>(conn)?,
+        );
+    }
+    Ok(out)
+}

@@ -174,6 +174,9 @@ pub struct NewColumnLineageEdge {
     pub from_column_id: i64,
     pub to_column_id: i64,
     pub kind: String,
+    /// How erasure recomputes the value (see `lineage::derive`).
+    pub expression: Option<String>,
+    pub json_key: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -369,6 +369,8 @@ diesel::table! {
         from_column_id -> BigInt,
         to_column_id -> BigInt,
         kind -> Text,
+        expression -> Nullable<Text>,
+        json_key -> Nullable<Text>,
     }
 }
 

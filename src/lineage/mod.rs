@@ -22,6 +22,7 @@
 //! analysis on a thread with a large stack so dropping very deep syntax trees is safe.
 
 pub mod combine;
+pub mod derive;
 pub mod dialect;
 pub mod lexer;
 pub mod model;

@@ -304,3 +304,158 @@ async fn a_compliance_officer_accepts_a_suggestion_and_sees_it_propagate() {
     handle.stop(false).await;
     result.expect("browser flow");
 }
+
+/// The rows of the plan table: (table, expected rows).
+async fn plan_rows(client: &Client) -> Result<Vec<(String, String)>, fantoccini::error::CmdError> {
+    let mut rows = Vec::new();
+    for row in client.find_all(Locator::Css("table.erasure-plan tbody tr")).await? {
+        let table = row.find(Locator::Css("td:nth-child(2)")).await?.text().await?;
+        let expected = row.find(Locator::Css("td:nth-child(5)")).await?.text().await?;
+        rows.push((table, expected));
+    }
+    Ok(rows)
+}
+
+#[actix_web::test]
+async fn an_erasure_goes_from_submission_to_a_verified_receipt() {
+    use custodian::governance::access::Role;
+    use custodian::governance::audit::PublicKey;
+    use custodian::governance::erasure::receipt::Receipt;
+
+    let Some(driver) = start_driver() else {
+        return;
+    };
+    // The shop of tests/it/erasure.rs: a customer reached through a four-level FK chain, a copy of
+    // the e-mail under another name, a key renamed in a derived table.
+    let app = crate::support::TestApp::new(TestCatalog::sqlite());
+    let email = "alice.browser@example.com";
+    let shop = crate::erasure::shop(&app, email).await;
+    let others = shop.others();
+    assert_eq!(shop.subject_rows(), vec![1, 2, 3, 2, 1, 1, 1]);
+    let desk = app.user(Role::PrivacyDesk);
+    let officer = app.user(Role::Compliance);
+    // Served as `custodian serve` does it, with the worker thread running (the test app has none).
+    let mut config = app.catalog.config();
+    config.run_worker = true;
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let state = custodian::commands::serve::state(config, app.db.clone()).expect("state");
+    let server = custodian::commands::serve::server(state, listener, 1).expect("server");
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+
+    let client = browser(&driver).await;
+    let result = async {
+        // The privacy desk records the request, typed as the person wrote it.
+        sign_in(&client, &base, &desk.username, &desk.password).await?;
+        client.goto(&format!("{base}/erasure/new")).await?;
+        client.find(Locator::Css("#identifier_type option[value=email]")).await?.click().await?;
+        client.find(Locator::Id("value")).await?.send_keys("  Alice.Browser@Example.COM ").await?;
+        client.find(Locator::Id("requester_ref")).await?.send_keys("TICKET-7").await?;
+        client.find(Locator::Css("form.form button[type=submit]")).await?.click().await?;
+        client.wait().for_element(Locator::Css("#plan")).await?;
+        let url = client.current_url().await?;
+        let id: i64 = url
+            .path()
+            .strip_prefix("/erasure/")
+            .and_then(|id| id.parse().ok())
+            .unwrap_or_else(|| panic!("landed on {url}, not a request page"));
+        let heading = client.find(Locator::Css("main h1")).await?.text().await?;
+        assert!(heading.contains(&format!("#{id}")) && heading.contains("Received"), "heading: {heading}");
+        assert!(!client.source().await?.to_lowercase().contains(email), "the request page shows the e-mail");
+
+        // Planning lists every table with its dry-run count.
+        client.find(Locator::Css(&format!("form[action='/erasure/{id}/plan'] button"))).await?.click().await?;
+        client.wait().for_element(Locator::Css("table.erasure-plan")).await?;
+        let summary = client.find(Locator::Css("#plan p.count")).await?.text().await?;
+        assert_eq!(summary, "7 steps, 11 rows in the dry run");
+        let mut planned = plan_rows(&client).await?;
+        planned.sort();
+        let expected: Vec<(String, String)> = [
+            ("customer_summary", "1"),
+            ("customers", "1"),
+            ("newsletter", "1"),
+            ("order_items", "3"),
+            ("orders", "2"),
+            ("returns", "1"),
+            ("shipments", "2"),
+        ]
+        .iter()
+        .map(|(t, n)| (format!("shop.main.{t}"), (*n).to_owned()))
+        .collect();
+        assert_eq!(planned, expected);
+        let heading = client.find(Locator::Css("main h1")).await?.text().await?;
+        assert!(heading.contains("Planned"), "heading: {heading}");
+        // The desk cannot approve its own request.
+        assert!(client.find(Locator::Css(&format!("form[action='/erasure/{id}/approve']"))).await.is_err());
+
+        client.find(Locator::Css(".user-menu button")).await?.click().await?;
+        client.wait().for_element(Locator::Id("username")).await?;
+
+        // Another person, a compliance officer, approves and runs it.
+        sign_in(&client, &base, &officer.username, &officer.password).await?;
+        client.goto(&format!("{base}/erasure/{id}")).await?;
+        client.find(Locator::Css(&format!("form[action='/erasure/{id}/approve'] button"))).await?.click().await?;
+        let run = Locator::Css(&format!("form[action='/erasure/{id}/run'] button"));
+        client.wait().for_element(run).await?;
+        let approved = client.find(Locator::Css("dl.facts")).await?.text().await?;
+        assert!(approved.contains(&format!("by {}", officer.username)), "facts: {approved}");
+        client.find(run).await?.click().await?;
+        // The page refreshes itself while the worker runs the steps.
+        let completed =
+            client.wait().at_most(Duration::from_secs(60)).for_element(Locator::Css("main h1 .state-completed")).await;
+        if completed.is_err() {
+            let (url, heading) =
+                (client.current_url().await?, client.find(Locator::Css("main h1")).await?.text().await?);
+            let status = crate::erasure::status(&app, id);
+            panic!(
+                "after a minute the page at {url} shows {heading:?} while the request is {status:?} in the catalog: \
+                 {}",
+                if status == "completed" { "the page did not refresh itself" } else { "the worker did not finish" }
+            );
+        }
+        let heading = client.find(Locator::Css("main h1")).await?.text().await?;
+        assert!(heading.contains("Completed"), "heading: {heading}");
+        let plan = client.find(Locator::Css("table.erasure-plan")).await?.text().await?;
+        assert_eq!(plan.matches("verified").count(), 7, "plan after the run: {plan}");
+        let page = client.source().await?;
+        assert!(!page.to_lowercase().contains(email), "the completed request page shows the e-mail");
+        assert!(!page.contains("http-equiv=\"refresh\""), "still refreshing after completion");
+
+        // The receipt, downloaded with the officer's session, verifies with the key the page shows.
+        let key = client.find(Locator::Css("#receipt dl.facts dd code")).await?.text().await?;
+        assert!(client.find(Locator::Css(&format!("#receipt a[href='/erasure/{id}/receipt']"))).await.is_ok());
+        let fetched = client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 fetch(arguments[0], { credentials: 'same-origin' })
+                   .then(r => r.text().then(body => done({ status: r.status, type: r.headers.get('content-type'), body })))
+                   .catch(e => done({ status: 0, type: null, body: String(e) }));",
+                vec![serde_json::json!(format!("/erasure/{id}/receipt"))],
+            )
+            .await?;
+        assert_eq!(fetched["status"], 200, "receipt download: {fetched}");
+        assert_eq!(fetched["type"], "application/json");
+        let text = fetched["body"].as_str().expect("the receipt's text").to_owned();
+        Ok::<_, fantoccini::error::CmdError>((id, key, text))
+    }
+    .await;
+    let _ = client.close().await;
+    handle.stop(false).await;
+    let (id, key, text) = result.expect("browser flow");
+
+    let public = PublicKey::from_base64(&key).expect("the page shows a base64 public key");
+    assert_eq!(public, app.state.keys.receipt_public_key());
+    let receipt = Receipt::verify(&text, &public).expect("the receipt verifies");
+    assert_eq!(receipt.request_id, id);
+    assert_eq!(receipt.outcome, "completed");
+    assert_eq!(receipt.targets.iter().map(|t| t.rows).sum::<i64>(), 11);
+    assert!(!text.to_lowercase().contains(email), "the receipt names the e-mail: {text}");
+    // Tampering is detected.
+    let forged = text.replacen("completed", "refused", 1);
+    assert_ne!(forged, text);
+    assert!(Receipt::verify(&forged, &public).is_err(), "a changed receipt still verifies");
+
+    assert_eq!(shop.subject_rows(), vec![0; 7], "the subject's rows are gone");
+    assert_eq!(shop.others(), others, "another subject's rows changed");
+}

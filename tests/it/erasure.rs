@@ -229,7 +229,7 @@ fn plan_and_approve(app: &TestApp, id: i64) -> erasure::PlanReport {
     report
 }
 
-fn status(app: &TestApp, id: i64) -> String {
+pub(crate) fn status(app: &TestApp, id: i64) -> String {
     repo::find_request(&mut app.db.reader().expect("conn"), id).expect("query").expect("request").status
 }
 
@@ -752,4 +752,68 @@ async fn a_demo_customer_is_erased_including_the_derived_tables() {
     let details = erasure::details(&mut db.reader().unwrap(), request.id, now().date()).unwrap();
     assert_eq!(details.status, "completed", "{:?}", details.steps);
     assert_eq!((count(audience), count(customer)), (0, 0));
+}
+
+#[actix_web::test]
+async fn copies_under_other_forms_are_recomputed_on_the_target() {
+    for app in TestApp::all() {
+        let ctx = app.catalog.label();
+        let postgres = ctx == "postgres";
+        taxonomy(&app);
+        let payload = if postgres { "JSONB" } else { "TEXT" };
+        let ddl = format!(
+            "CREATE TABLE customers (id INTEGER PRIMARY KEY, email TEXT NOT NULL);
+             CREATE TABLE crm (email_key TEXT, ref TEXT, clean TEXT);
+             CREATE TABLE events (payload {payload});
+             INSERT INTO customers VALUES (1, 'Alice@Example.com'), (2, 'bob@example.com'), (3, ' Carol@Example.com');"
+        );
+        // The pipelines, in the target's own dialect: a hashed or upper-cased e-mail, a formatted
+        // key, a trimmed and lower-cased e-mail, and the e-mail inside a JSON document.
+        let pipeline = if postgres {
+            "INSERT INTO crm (email_key, ref, clean) SELECT md5(lower(email)), 'C-' || lpad(id::text, 5, '0'), lower(trim(email)) FROM customers;
+             INSERT INTO events (payload) SELECT jsonb_build_object('email', email, 'kind', 'signup') FROM customers;"
+        } else {
+            "INSERT INTO crm (email_key, ref, clean) SELECT upper(email), 'C-' || substr('00000' || id, -5, 5), lower(trim(email)) FROM customers;
+             INSERT INTO events (payload) SELECT json_object('email', email, 'kind', 'signup') FROM customers;"
+        };
+        let target = if postgres { Target::postgres(&ddl).unwrap() } else { Target::sqlite(&ddl) };
+        target.execute(pipeline);
+        app.sign_in_as(custodian::governance::access::Role::Steward);
+        app.post_form("/sources", &[("name", "crm"), ("url", &target.url()), ("crawl_now", "on")]).await;
+        app.run_queued_crawls();
+        let source_id = app.get("/api/v1/sources").await.json()["items"][0]["id"].as_i64().unwrap();
+        {
+            let mut conn = app.db.writer().unwrap();
+            let source = custodian::db::catalog::find_source(&mut conn, source_id).unwrap().unwrap();
+            let ingest_target = IngestTarget::new(source, None, None).unwrap();
+            let input = SqlInput { name: "crm.sql".into(), path: "crm.sql".into(), sql: pipeline.into() };
+            ingest::ingest(&mut conn, &AuditActor::system(), &ingest_target, &input, false, None).unwrap();
+            let identifiers = class_repo::list_identifier_types(&mut conn).unwrap();
+            let id_of = |key: &str| identifiers.iter().find(|i| i.key == key).unwrap().id;
+            for (column, kind) in [("email", "email"), ("id", "customer_id")] {
+                let column = column_id(&mut conn, source_id, "customers", column);
+                let change = ColumnChange { identifier: Some(Some(id_of(kind))), ..Default::default() };
+                custodian::db::dialect::write_transaction(&mut conn, |conn| {
+                    classification::classify(conn, &AuditActor::system(), &[column], &change, None, now())
+                })
+                .unwrap();
+            }
+        }
+        let shop = Shop { target, source_id };
+        let count = |sql: &str| shop.count(sql);
+        assert_eq!(count("SELECT count(*) AS n FROM crm"), 3, "{ctx}");
+
+        let (id, _) = submit(&app, "alice@example.com", None);
+        let report = plan_and_approve(&app, id);
+        let by_table: Vec<(String, i64)> = report.steps.iter().map(|(s, n)| (s.table.clone(), *n)).collect();
+        assert!(by_table.contains(&("crm".into(), 1)), "{ctx}: {by_table:?}");
+        assert!(by_table.contains(&("events".into(), 1)), "{ctx}: {by_table:?}");
+        run(&app, id);
+        assert_eq!(status(&app, id), "completed", "{ctx}");
+        assert_eq!(count("SELECT count(*) AS n FROM customers"), 2, "{ctx}");
+        assert_eq!(count("SELECT count(*) AS n FROM crm"), 2, "{ctx}: only Alice's derived row went");
+        assert_eq!(count("SELECT count(*) AS n FROM events"), 2, "{ctx}");
+        let left = shop.strings("SELECT clean AS v FROM crm ORDER BY clean");
+        assert_eq!(left, vec!["bob@example.com".to_string(), "carol@example.com".into()], "{ctx}");
+    }
 }

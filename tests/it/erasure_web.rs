@@ -471,3 +471,193 @@ async fn the_api_creates_lists_and_shows_requests_without_the_identifier() {
         assert_eq!(request_count(&app), 1);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// E19: a seeded e-mail, erased through the real binary, appears in nothing Custodian wrote.
+
+/// `custodian ARGS` on the test catalog with debug logging; records what it printed (stdout and
+/// stderr, not the command line, which holds the e-mail as typed) under `label`.
+fn custodian(app: &TestApp, args: &[&str], label: &str, written: &mut Vec<(String, Vec<u8>)>) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_custodian"))
+        .args(args)
+        .env("CUSTODIAN_DATABASE_URL", crate::erasure::catalog_url(app))
+        .env("CUSTODIAN_KEY_FILE", app.state.config.key_path())
+        .env("CUSTODIAN_LOG", "debug")
+        .env_remove("CUSTODIAN_ACTOR")
+        .env_remove("CUSTODIAN_FAULT_PAUSE_AT")
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run the custodian binary");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "custodian {label} failed ({}):\n{stdout}\n{stderr}", out.status);
+    written.push((format!("stdout of custodian {label}"), out.stdout));
+    written.push((format!("stderr of custodian {label}"), out.stderr));
+    stdout
+}
+
+/// Every row of every table of a PostgreSQL catalog, as JSON text.
+fn postgres_rows(url: &str) -> Vec<u8> {
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        v: String,
+    }
+    let mut conn = diesel::PgConnection::establish(url).expect("catalog");
+    let tables: Vec<Name> = diesel::sql_query(
+        "SELECT table_name::text AS name FROM information_schema.tables \
+         WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1",
+    )
+    .load(&mut conn)
+    .expect("tables");
+    let mut out = Vec::new();
+    for t in tables {
+        let rows: Vec<Row> = diesel::sql_query(format!("SELECT row_to_json(t)::text AS v FROM \"{}\" t", t.name))
+            .load(&mut conn)
+            .expect("rows");
+        for r in rows {
+            out.extend_from_slice(t.name.as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(r.v.as_bytes());
+            out.push(b'\n');
+        }
+    }
+    out
+}
+
+/// Where `email` (in any case, or hex-encoded) occurs in `bytes`, with some context around it.
+fn find(email: &str, label: &str, bytes: &[u8]) -> Option<String> {
+    let needle = email.to_lowercase();
+    let hex: String = needle.bytes().map(|b| format!("{b:02x}")).collect();
+    let text = String::from_utf8_lossy(bytes).to_lowercase();
+    let at = text.find(&needle).or_else(|| text.find(&hex))?;
+    let start = text.floor_char_boundary(at.saturating_sub(200));
+    let end = text.ceil_char_boundary((at + needle.len() + 200).min(text.len()));
+    Some(format!("{label}: …{}…", &text[start..end]))
+}
+
+#[actix_web::test]
+async fn a_seeded_email_is_in_nothing_custodian_wrote_after_completion() {
+    for app in TestApp::all() {
+        let ctx = app.catalog.label();
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let seeded = format!("seeded.e19.{:x}@example.org", nanos ^ u128::from(std::process::id()));
+        // As the person typed it: the stored and matched form is `seeded`.
+        let typed = format!(" Seeded.E19.{}@Example.ORG ", &seeded["seeded.e19.".len()..seeded.len() - 12]);
+        let shop = crate::erasure::shop(&app, &seeded).await;
+        let count = |sql: &str| shop.count(sql);
+        assert_eq!(count("SELECT count(*) AS n FROM customers WHERE id = 1"), 1, "{ctx}");
+        // The search finds the e-mail where it is: in the target (which is not Custodian's output).
+        if let Target::Sqlite { path, .. } = &shop.target {
+            let bytes = std::fs::read(path).expect("target file");
+            assert!(find(&seeded, "the target", &bytes).is_some(), "{ctx}: the search misses the seeded e-mail");
+        }
+        let desk = app.user(Role::PrivacyDesk);
+        let officer = app.user(Role::Compliance);
+        let mut written: Vec<(String, Vec<u8>)> = Vec::new();
+
+        let id = custodian(
+            &app,
+            &[
+                "--as",
+                &desk.username,
+                "erasure",
+                "submit",
+                "--type",
+                "email",
+                "--value",
+                &typed,
+                "--requester-ref",
+                "E19-TICKET",
+            ],
+            "erasure submit",
+            &mut written,
+        );
+        let id: i64 = id.trim().parse().unwrap_or_else(|_| panic!("{ctx}: submit printed {id:?}, not an id"));
+        let idt = id.to_string();
+        let planned = custodian(&app, &["--as", &desk.username, "erasure", "plan", &idt], "erasure plan", &mut written);
+        assert!(planned.contains("planned: 7 steps, 11 rows"), "{ctx}: {planned}");
+        custodian(&app, &["--as", &officer.username, "erasure", "approve", &idt], "erasure approve", &mut written);
+        custodian(&app, &["--as", &desk.username, "erasure", "run", &idt], "erasure run", &mut written);
+        let shown = custodian(&app, &["erasure", "show", &idt, "--json"], "erasure show --json", &mut written);
+        let details: serde_json::Value = serde_json::from_str(&shown).expect("show --json");
+        assert_eq!(details["status"], "completed", "{ctx}: {shown}");
+        assert_eq!(count("SELECT count(*) AS n FROM customers WHERE id = 1"), 0, "{ctx}: the subject is erased");
+        assert_eq!(count("SELECT count(*) AS n FROM newsletter WHERE contact_email LIKE 'seeded.e19.%'"), 0, "{ctx}");
+        // The binary's own receipt file verifies with the public key it prints.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("receipt.json");
+        let file_arg = file.to_str().expect("utf-8 path");
+        custodian(&app, &["erasure", "receipt", &idt, "--out", file_arg], "erasure receipt --out", &mut written);
+        custodian(&app, &["erasure", "receipt", &idt], "erasure receipt", &mut written);
+        let key = custodian(&app, &["erasure", "public-key"], "erasure public-key", &mut written);
+        let verified = custodian(
+            &app,
+            &["receipt", "verify", file_arg, "--public-key", key.trim()],
+            "receipt verify",
+            &mut written,
+        );
+        assert_contains(&verified, "valid receipt");
+        written.push(("the receipt file".into(), std::fs::read(&file).expect("receipt file")));
+        // Verifying again, queued on the page and run by `custodian worker`, changes nothing.
+        app.use_session(Some(desk.clone()));
+        let queued = app.post_form(&format!("/erasure/{id}/run"), &[]).await;
+        assert_eq!(queued.status, StatusCode::SEE_OTHER, "{ctx}: {}", queued.body);
+        let ran = custodian(&app, &["worker", "--until-idle"], "worker --until-idle", &mut written);
+        let shown = custodian(&app, &["erasure", "show", &idt], "erasure show", &mut written);
+        assert_contains(&shown, "(completed)");
+        let runs = app.get(&format!("/api/v1/erasure-requests/{id}")).await.json()["runs"].clone();
+        assert_eq!(runs[1]["mode"], "verify", "{ctx}: {runs} {ran}");
+        assert_eq!(runs[1]["status"], "done", "{ctx}: {runs}");
+        let export =
+            custodian(&app, &["audit", "export", "--format", "jsonl"], "audit export --format jsonl", &mut written);
+        assert!(export.lines().count() > 10, "{ctx}: {export}");
+        assert_contains(&export, "erasure.complete");
+        assert_contains(&export, "erasure.verify_only");
+
+        // Pages and the API, for the privacy desk and compliance.
+        app.use_session(Some(desk));
+        for path in [
+            "/erasure".to_owned(),
+            format!("/erasure/{id}"),
+            format!("/erasure/{id}/receipt"),
+            "/api/v1/erasure-requests".to_owned(),
+            format!("/api/v1/erasure-requests/{id}"),
+        ] {
+            let page = app.get(&path).await;
+            assert_eq!(page.status, StatusCode::OK, "{ctx}: {path}");
+            written.push((format!("the page {path} (privacy desk)"), page.body.into_bytes()));
+        }
+        app.use_session(Some(officer));
+        for path in [format!("/erasure/{id}"), "/audit".to_owned(), "/audit/export?format=jsonl".to_owned()] {
+            let page = app.get(&path).await;
+            assert_eq!(page.status, StatusCode::OK, "{ctx}: {path}");
+            written.push((format!("the page {path} (compliance)"), page.body.into_bytes()));
+        }
+
+        // The catalog itself: every byte of the SQLite files (database, WAL, key), or every row.
+        match &app.catalog {
+            crate::support::TestCatalog::Sqlite { dir } => {
+                let mut files: Vec<_> =
+                    std::fs::read_dir(dir.path()).expect("catalog dir").map(|e| e.expect("entry").path()).collect();
+                files.sort();
+                assert!(files.iter().any(|f| f.ends_with("catalog.db")), "{ctx}: {files:?}");
+                for f in files {
+                    written.push((format!("the catalog file {}", f.display()), std::fs::read(&f).expect("read")));
+                }
+            }
+            crate::support::TestCatalog::Postgres(db) => {
+                written.push(("the catalog's rows".into(), postgres_rows(&db.url)));
+            }
+        }
+
+        let found: Vec<String> = written.iter().filter_map(|(label, bytes)| find(&seeded, label, bytes)).collect();
+        assert!(found.is_empty(), "{ctx}: the seeded e-mail {seeded} is in:\n{}", found.join("\n\n"));
+        assert!(written.len() > 20, "{ctx}: {} outputs checked", written.len());
+    }
+}

@@ -65,6 +65,17 @@ pub struct Column {
     pub identifier_matchable: bool,
     /// The columns this column's propagated personal-data tags came from.
     pub origins: Vec<i64>,
+    /// How this column was computed from other columns, where lineage recorded a recomputable
+    /// derivation (a pure expression, or a JSON key).
+    pub derivations: Vec<Derivation>,
+}
+
+/// A column computed from `source` (a column id) by a pure expression template or by writing it
+/// under a JSON key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Derivation {
+    Expression { source: i64, template: String },
+    JsonField { source: i64, key: String },
 }
 
 #[derive(Debug, Clone)]
@@ -213,8 +224,10 @@ pub fn plan(graph: &Graph, values: &mut Values, resolver: &mut dyn Resolver) -> 
     // when no value of that type turned up (it then has no rows of the subject).
     let mut sought: BTreeSet<String> = values.keys().cloned().collect();
     let mut direct: BTreeMap<i64, (Predicate, Vec<String>)> = BTreeMap::new();
+    let columns_by_id: HashMap<i64, &Column> =
+        graph.tables.iter().flat_map(|t| t.columns.iter().map(|c| (c.id, c))).collect();
     for _ in 0..RESOLVE_ROUNDS {
-        direct = reached_by_value(graph, &sought);
+        direct = reached_by_value(graph, &sought, &columns_by_id);
         let mut grew = false;
         for (dataset_id, (predicate, _)) in &direct {
             let table = by_id[dataset_id];
@@ -229,8 +242,15 @@ pub fn plan(graph: &Graph, values: &mut Values, resolver: &mut dyn Resolver) -> 
                 grew |= sought.insert(kind.to_owned());
                 match resolver.resolve(table, predicate, &column.name, values) {
                     Ok(found) => {
+                        // Stored values are matched in their normal form, like the request's;
+                        // derivations are recomputed from them as stored, too.
+                        let raw = values.entry(format!("{RAW}{kind}")).or_default();
+                        for v in &found {
+                            if !raw.contains(v) {
+                                raw.push(v.clone());
+                            }
+                        }
                         let known = values.entry(kind.to_owned()).or_default();
-                        // Stored values are matched in their normal form, like the request's.
                         for v in found.into_iter().map(|v| normalise(kind, &v).unwrap_or(v)) {
                             if !known.contains(&v) {
                                 known.push(v);
@@ -390,12 +410,59 @@ pub fn plan(graph: &Graph, values: &mut Values, resolver: &mut dyn Resolver) -> 
     out
 }
 
-fn reached_by_value(graph: &Graph, sought: &BTreeSet<String>) -> BTreeMap<i64, (Predicate, Vec<String>)> {
+/// The prefix of the value sets that hold related keys as the targets store them.
+pub const RAW: &str = "raw:";
+
+fn reached_by_value(
+    graph: &Graph,
+    sought: &BTreeSet<String>,
+    columns_by_id: &HashMap<i64, &Column>,
+) -> BTreeMap<i64, (Predicate, Vec<String>)> {
     let mut out: BTreeMap<i64, (Predicate, Vec<String>)> = BTreeMap::new();
     for table in &graph.tables {
         for c in &table.columns {
             let Some(kind) = c.identifier.as_deref() else { continue };
-            if !c.identifier_matchable || !sought.contains(kind) {
+            if !sought.contains(kind) {
+                continue;
+            }
+            if !c.identifier_matchable {
+                // Computed from an identifier column by a recorded derivation: recompute it.
+                for d in &c.derivations {
+                    let (source, m, how) = match d {
+                        Derivation::Expression { source, template } => {
+                            let Some(src) = columns_by_id.get(source) else { continue };
+                            (
+                                src,
+                                Match::Derived {
+                                    column: c.name.clone(),
+                                    values: vec![kind.to_owned(), format!("{RAW}{kind}")],
+                                    template: template.clone(),
+                                    source_type: src.data_type.clone(),
+                                },
+                                format!("{} holds {template} of the subject's {kind}", c.name),
+                            )
+                        }
+                        Derivation::JsonField { source, key } => {
+                            let Some(src) = columns_by_id.get(source) else { continue };
+                            (
+                                src,
+                                Match::JsonField {
+                                    column: c.name.clone(),
+                                    column_type: c.data_type.clone(),
+                                    key: key.clone(),
+                                    values: kind.to_owned(),
+                                    form: Form::of(kind),
+                                },
+                                format!("{}->'{key}' holds the subject's {kind}", c.name),
+                            )
+                        }
+                    };
+                    if source.identifier.as_deref() == Some(kind) && source.identifier_matchable {
+                        let entry = out.entry(table.dataset_id).or_default();
+                        entry.0.any.push(m);
+                        entry.1.push(how);
+                    }
+                }
                 continue;
             }
             let entry = out.entry(table.dataset_id).or_default();
@@ -440,6 +507,9 @@ pub fn fingerprint(table: &Table, predicate: &Predicate, masks: &[Mask]) -> Stri
     for m in &predicate.any {
         match m {
             Match::Value { column, .. } => {
+                names.insert(column);
+            }
+            Match::Derived { column, .. } | Match::JsonField { column, .. } => {
                 names.insert(column);
             }
             Match::Child { columns, .. } => names.extend(columns.iter().map(String::as_str)),
@@ -516,6 +586,7 @@ mod tests {
             identifier: identifier.map(str::to_owned),
             identifier_matchable: true,
             origins: Vec::new(),
+            derivations: Vec::new(),
         }
     }
 

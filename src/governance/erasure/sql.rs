@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use super::subject::{Form, PHONE_SEPARATORS};
 
+/// Stands for the source value in a derivation template (as `lineage::derive` writes it).
+pub const MARKER: &str = "\"__custodian_subject_value__\"";
+
 /// The database a statement is written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -28,6 +31,12 @@ pub struct Predicate {
 pub enum Match {
     /// `column` holds one of the subject's values of the identifier type `values`.
     Value { column: String, column_type: String, values: String, form: Form },
+    /// `column` holds a value computed from one of the subject's values (of any of the sets in
+    /// `values`) by `template`, a pure expression over [`MARKER`] taken from pipeline SQL; the
+    /// target computes it again from the bound value, so its own functions apply.
+    Derived { column: String, values: Vec<String>, template: String, source_type: String },
+    /// `column` is a JSON document holding one of the subject's values under the top-level `key`.
+    JsonField { column: String, column_type: String, key: String, values: String, form: Form },
     /// The row points, through a foreign key, at a row of the subject in the parent table.
     Child {
         columns: Vec<String>,
@@ -62,6 +71,10 @@ pub enum SqlError {
     BadName(String),
     #[error("the column type {0:?} is not one Custodian can cast to")]
     BadType(String),
+    #[error("the stored derivation {0:?} is not a single expression over the subject's value")]
+    BadTemplate(String),
+    #[error("the JSON key {0:?} cannot be used in a path")]
+    BadKey(String),
 }
 
 /// The subject's values, by identifier type.
@@ -146,6 +159,72 @@ impl Writer<'_> {
                     })
                     .collect::<Vec<_>>()
                     .join(", ");
+                Ok(format!("{lhs} IN ({list})"))
+            }
+            Match::Derived { column, values, template, source_type } => {
+                if !template.contains(MARKER)
+                    || template.contains(';')
+                    || template.contains("--")
+                    || template.contains("/*")
+                {
+                    return Err(SqlError::BadTemplate(template.clone()));
+                }
+                let ty = source_type.trim().to_ascii_lowercase();
+                let cast = match self.backend {
+                    Backend::Postgres if is_textual(&ty) => Some("text".to_owned()),
+                    Backend::Postgres if is_integer(&ty) => Some("bigint".to_owned()),
+                    Backend::Postgres => Some(checked_type(&ty)?),
+                    Backend::Sqlite => None,
+                };
+                let mut seen: Vec<&String> = Vec::new();
+                for set in values {
+                    for v in self.values.get(set).into_iter().flatten() {
+                        let impossible = (is_integer(&ty) && v.parse::<i64>().is_err())
+                            || (self.backend == Backend::Postgres && v.contains('\0'));
+                        let fits = !impossible;
+                        if fits && !seen.contains(&v) {
+                            seen.push(v);
+                        }
+                    }
+                }
+                if seen.is_empty() {
+                    return Ok("1 = 0".to_owned());
+                }
+                let list = seen
+                    .into_iter()
+                    .map(|v| {
+                        let p = self.placeholder(v);
+                        let arg = match &cast {
+                            Some(t) => format!("CAST({p} AS {t})"),
+                            None => p,
+                        };
+                        template.replace(MARKER, &arg)
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                Ok(format!("{} IN ({list})", quote(column)?))
+            }
+            Match::JsonField { column, column_type, key, values, form } => {
+                if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    return Err(SqlError::BadKey(key.clone()));
+                }
+                let c = quote(column)?;
+                let ty = column_type.trim().to_ascii_lowercase();
+                let field = match self.backend {
+                    Backend::Postgres if ty == "json" || ty == "jsonb" => format!("({c} ->> '{key}')"),
+                    Backend::Postgres => format!("(CAST({c} AS jsonb) ->> '{key}')"),
+                    Backend::Sqlite => format!("json_extract({c}, '$.{key}')"),
+                };
+                let lhs = if *form == Form::Lowercase { format!("lower({field})") } else { field };
+                let wanted: Vec<&String> = self
+                    .values
+                    .get(values)
+                    .map(|v| v.iter().filter(|v| !(self.backend == Backend::Postgres && v.contains('\0'))).collect())
+                    .unwrap_or_default();
+                if wanted.is_empty() {
+                    return Ok("1 = 0".to_owned());
+                }
+                let list = wanted.into_iter().map(|v| self.placeholder(v)).collect::<Vec<_>>().join(", ");
                 Ok(format!("{lhs} IN ({list})"))
             }
             Match::Child { columns, parent_schema, parent_table, parent_columns, parent } => {
@@ -389,6 +468,47 @@ mod tests {
              (\"email\" IS DISTINCT FROM $3 OR \"phone\" IS NOT NULL)"
         );
         assert_eq!(s.binds, vec![MASK_TEXT.to_string(), "a'b@example.com".into(), MASK_TEXT.into()]);
+    }
+
+    #[test]
+    fn derived_values_are_recomputed_on_the_target_from_bound_values() {
+        let mut v = values();
+        v.insert("raw:email".into(), vec!["A'B@Example.com".into()]);
+        let p = Predicate {
+            any: vec![
+                Match::Derived {
+                    column: "email_hash".into(),
+                    values: vec!["email".into(), "raw:email".into()],
+                    template: format!("md5(lower({MARKER}))"),
+                    source_type: "text".into(),
+                },
+                Match::JsonField {
+                    column: "payload".into(),
+                    column_type: "jsonb".into(),
+                    key: "email".into(),
+                    values: "email".into(),
+                    form: Form::Lowercase,
+                },
+            ],
+        };
+        let step = StepSql { backend: Backend::Postgres, schema: "public", table: "t", predicate: &p, masks: &[] };
+        let s = step.count(&v).unwrap();
+        assert_eq!(
+            s.sql,
+            "SELECT count(*) AS n FROM \"public\".\"t\" WHERE (\"email_hash\" IN (md5(lower(CAST($1 AS text))), \
+             md5(lower(CAST($2 AS text)))) OR lower((\"payload\" ->> 'email')) IN ($3))"
+        );
+        assert_eq!(s.binds, vec!["a'b@example.com".to_string(), "A'B@Example.com".into(), "a'b@example.com".into()]);
+        let evil = Predicate {
+            any: vec![Match::Derived {
+                column: "c".into(),
+                values: vec!["email".into()],
+                template: format!("{MARKER}); DROP TABLE x; --"),
+                source_type: "text".into(),
+            }],
+        };
+        let step = StepSql { backend: Backend::Sqlite, schema: "main", table: "t", predicate: &evil, masks: &[] };
+        assert!(step.count(&v).is_err());
     }
 
     #[test]
