@@ -240,7 +240,7 @@ pub async fn column_propose(
 
 pub const PER_PAGE: i64 = 100;
 /// Columns are counted up to this many.
-pub const COUNT_CAP: i64 = 10_000;
+pub const COUNT_CAP: i64 = 1_000;
 
 #[derive(Deserialize, Default, Clone)]
 pub struct WorkbenchQuery {
