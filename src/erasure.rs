@@ -444,6 +444,21 @@ fn build_graph(
             columns: cols,
         });
     }
+    let mut view_sources = Vec::new();
+    for (source_id, writer) in sessions.writers.iter_mut() {
+        match writer.materialized_view_sources() {
+            Ok(deps) => {
+                for (vs, vn, ts, tn) in deps {
+                    if let (Some(&view), Some(&table)) =
+                        (key_of.get(&(*source_id, vs, vn)), key_of.get(&(*source_id, ts, tn)))
+                    {
+                        view_sources.push((view, table));
+                    }
+                }
+            }
+            Err(e) => problems.push(format!("reading materialized views: {e}")),
+        }
+    }
     let mut foreign_keys = Vec::new();
     for (source_id, snapshot) in &live {
         for fk in &snapshot.foreign_keys {
@@ -460,7 +475,7 @@ fn build_graph(
             }
         }
     }
-    Ok((Graph { tables, foreign_keys }, sessions))
+    Ok((Graph { tables, foreign_keys, view_sources }, sessions))
 }
 
 /// E5–E9: plans the request and counts each step's rows in one snapshot per source; stores the

@@ -209,6 +209,38 @@ impl Writer {
         ))
     }
 
+    /// Which tables each materialized view reads directly: (view schema, view, table schema,
+    /// table). SQLite has none.
+    pub fn materialized_view_sources(&mut self) -> Result<Vec<(String, String, String, String)>, TargetError> {
+        #[derive(QueryableByName)]
+        struct Dep {
+            #[diesel(sql_type = Text)]
+            view_schema: String,
+            #[diesel(sql_type = Text)]
+            view_name: String,
+            #[diesel(sql_type = Text)]
+            table_schema: String,
+            #[diesel(sql_type = Text)]
+            table_name: String,
+        }
+        let Self::Postgres(c) = self else { return Ok(Vec::new()) };
+        counted();
+        let rows: Vec<Dep> = diesel::sql_query(
+            "SELECT DISTINCT vn.nspname AS view_schema, v.relname AS view_name, \
+                    tn.nspname AS table_schema, t.relname AS table_name \
+             FROM pg_depend d \
+             JOIN pg_rewrite r ON r.oid = d.objid \
+             JOIN pg_class v ON v.oid = r.ev_class AND v.relkind = 'm' \
+             JOIN pg_namespace vn ON vn.oid = v.relnamespace \
+             JOIN pg_class t ON t.oid = d.refobjid AND t.relkind IN ('r', 'p', 'm') AND t.oid <> v.oid \
+             JOIN pg_namespace tn ON tn.oid = t.relnamespace \
+             WHERE d.classid = 'pg_rewrite'::regclass",
+        )
+        .load(c)
+        .map_err(TargetError::from_query)?;
+        Ok(rows.into_iter().map(|d| (d.view_schema, d.view_name, d.table_schema, d.table_name)).collect())
+    }
+
     /// Refreshes a materialized view (PostgreSQL).
     pub fn refresh_materialized_view(&mut self, schema: &str, name: &str) -> Result<(), TargetError> {
         let sql = format!("REFRESH MATERIALIZED VIEW {}.{}", sqlite::quote_ident(schema), sqlite::quote_ident(name));

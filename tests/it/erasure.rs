@@ -817,3 +817,27 @@ async fn copies_under_other_forms_are_recomputed_on_the_target() {
         assert_eq!(left, vec!["bob@example.com".to_string(), "carol@example.com".into()], "{ctx}");
     }
 }
+
+#[actix_web::test]
+async fn materialized_views_over_erased_rows_are_refreshed() {
+    let Some(catalog) = crate::support::TestCatalog::postgres() else {
+        eprintln!("skipped: CUSTODIAN_TEST_POSTGRES_URL is not set (materialized views are PostgreSQL's)");
+        return;
+    };
+    let app = TestApp::new(catalog);
+    let shop = shop(&app, "alice@example.com").await;
+    shop.target.execute(
+        "CREATE MATERIALIZED VIEW order_totals AS SELECT customer_id, sum(total) AS total FROM orders GROUP BY customer_id;",
+    );
+    custodian::commands::crawl::run(&app.db, "shop", &custodian::commands::actor::Actor::system(), false).unwrap();
+    let (id, _) = submit(&app, "alice@example.com", None);
+    let report = plan_and_approve(&app, id);
+    let refresh = report.steps.iter().position(|(s, _)| s.table == "order_totals").expect("a refresh step");
+    let orders = report.steps.iter().position(|(s, _)| s.table == "orders").unwrap();
+    assert!(refresh > orders, "refreshed after its tables");
+    assert_eq!(shop.count("SELECT count(*) AS n FROM order_totals WHERE customer_id = 1"), 1);
+    run(&app, id);
+    assert_eq!(status(&app, id), "completed");
+    assert_eq!(shop.count("SELECT count(*) AS n FROM order_totals WHERE customer_id = 1"), 0);
+    assert_eq!(shop.count("SELECT count(*) AS n FROM order_totals"), 2, "the others' totals stay");
+}

@@ -652,7 +652,10 @@ async fn a_seeded_email_is_in_nothing_custodian_wrote_after_completion() {
                 }
             }
             crate::support::TestCatalog::Postgres(db) => {
-                written.push(("the catalog's rows".into(), postgres_rows(&db.url)));
+                let rows = postgres_rows(&db.url);
+                let text = String::from_utf8_lossy(&rows);
+                assert!(text.contains("erasure_requests: ") && text.contains("audit_events: "), "{ctx}: {text}");
+                written.push(("the catalog's rows".into(), rows));
             }
         }
 

@@ -118,6 +118,8 @@ pub struct ForeignKey {
 pub struct Graph {
     pub tables: Vec<Table>,
     pub foreign_keys: Vec<ForeignKey>,
+    /// Materialized views and the datasets they read: (view, table).
+    pub view_sources: Vec<(i64, i64)>,
 }
 
 /// What a step does.
@@ -367,6 +369,30 @@ pub fn plan(graph: &Graph, values: &mut Values, resolver: &mut dyn Resolver) -> 
                     }
                 }
             }
+        }
+    }
+
+    // Materialized views over tables the plan changes are refreshed after them (and verified
+    // by their own identifier columns when they have any).
+    let changed: HashSet<i64> = planned
+        .iter()
+        .filter(|s| matches!(s.action, StepAction::Delete | StepAction::Mask))
+        .map(|s| s.dataset_id)
+        .collect();
+    let mut views: Vec<i64> = graph
+        .view_sources
+        .iter()
+        .filter(|(view, table)| changed.contains(table) && !predicates.contains_key(view))
+        .map(|(view, _)| *view)
+        .collect();
+    views.sort_unstable();
+    views.dedup();
+    for view in views {
+        if let Some(table) = by_id.get(&view)
+            && table.kind == TableKind::MaterializedView
+        {
+            let reached_via = "reads tables the plan changes".to_owned();
+            planned.push(step(table, StepAction::Refresh, &Predicate::default(), Vec::new(), reached_via, None));
         }
     }
 
@@ -645,6 +671,7 @@ mod tests {
                 fk(4, "item_id", 3),
                 fk(1, "referred_by", 1),
             ],
+            view_sources: Vec::new(),
         }
     }
 
