@@ -475,7 +475,8 @@ fn build_graph(
             }
         }
     }
-    Ok((Graph { tables, foreign_keys, view_sources }, sessions))
+    let exports = repo::exports(conn)?;
+    Ok((Graph { tables, foreign_keys, view_sources, exports }, sessions))
 }
 
 /// E5–E9: plans the request and counts each step's rows in one snapshot per source; stores the

@@ -463,10 +463,6 @@ struct Names {
     sources: HashMap<String, i64>,
 }
 
-fn looks_like_path(name: &str) -> bool {
-    name.contains('/') || name.contains("://") || name.starts_with('@')
-}
-
 impl Names {
     fn new(target: &IngestTarget, sources: HashMap<String, i64>) -> Self {
         Self { source_id: target.source.id, default_schema: target.default_schema.clone(), sources }
@@ -474,7 +470,7 @@ impl Names {
 
     fn place(&self, name: &str) -> Place {
         let here = |schema: String, table: String| Place { source_id: self.source_id, schema, table };
-        if looks_like_path(name) {
+        if repo::is_path(name) {
             return here(String::new(), name.to_owned());
         }
         let parts: Vec<&str> = name.split('.').collect();

@@ -745,3 +745,14 @@ pub fn derivations_into(conn: &mut AnyConnection, column_ids: &[i64]) -> QueryRe
     }
     Ok(out)
 }
+
+/// Table-level lineage into external datasets (exports): (from dataset, external dataset).
+pub fn exports(conn: &mut AnyConnection) -> QueryResult<Vec<(i64, i64)>> {
+    use super::schema::lineage_edges;
+    lineage_edges::table
+        .inner_join(datasets::table.on(datasets::id.eq(lineage_edges::to_dataset_id)))
+        .filter(datasets::kind.eq(super::lineage::EXTERNAL))
+        .select((lineage_edges::from_dataset_id, lineage_edges::to_dataset_id))
+        .distinct()
+        .load(conn)
+}

@@ -23,6 +23,13 @@ const ID_CHUNK: usize = 900;
 
 /// The dataset kind of a table that pipeline SQL names and no crawl has found (yet).
 pub const REFERENCED: &str = "referenced";
+/// A dataset outside the databases (a file or bucket a pipeline exports to).
+pub const EXTERNAL: &str = "external";
+
+/// Whether a table name in SQL is a file or bucket path rather than a table.
+pub fn is_path(name: &str) -> bool {
+    name.contains('/') || name.contains("://") || name.starts_with('@')
+}
 
 /// Pipeline states: every statement understood, some not, or none.
 pub mod pipeline_status {
@@ -765,7 +772,9 @@ pub fn create_referenced_datasets(
             source_id,
             schema_name: schema.clone(),
             name: name.clone(),
-            kind: REFERENCED.to_owned(),
+            // A file or bucket path (`COPY … TO 's3://…'`, `UNLOAD`) leaves the databases:
+            // an external dataset, whose recipients erasure notifies.
+            kind: if is_path(name) { EXTERNAL } else { REFERENCED }.to_owned(),
             source_comment: None,
             definition: None,
             row_estimate: None,

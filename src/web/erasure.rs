@@ -763,7 +763,9 @@ pub async fn run(state: web::Data<AppState>, user: CurrentUser, id: web::Path<i6
     if result.is_ok() {
         state.jobs.notify();
     }
-    after(&state, &user, id, result, "#runs").await
+    // No fragment: the page refreshes itself while the run goes on, and a refresh to a URL with
+    // a fragment is only a jump within the page.
+    after(&state, &user, id, result, "").await
 }
 
 #[derive(Deserialize)]
@@ -782,7 +784,7 @@ pub async fn recipient(
     let status = form.into_inner().status.unwrap_or_default().trim().to_owned();
     let (db, keys, by) = (state.db.clone(), state.keys.clone(), auth.user.audit());
     let result = web::block(move || service::set_recipient(&db, &keys, &by, id, notification, &status)).await?;
-    after(&state, &auth.user, id, result, "#recipients").await
+    after(&state, &auth.user, id, result, "").await
 }
 
 /// `GET /erasure/{id}/receipt`: the signed receipt file, as stored.

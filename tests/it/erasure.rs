@@ -402,7 +402,8 @@ async fn four_eyes_deadlines_and_uncovered_copies() {
         let ctx = app.catalog.label();
         let shop = shop(&app, "alice@example.com").await;
         let (id, _) = submit(&app, "alice@example.com", None);
-        // A hashed copy of the e-mail cannot be matched: the plan is refused, naming it.
+        // A copy of the e-mail mixed with another column cannot be matched: the plan is refused,
+        // naming it.
         {
             let mut conn = app.db.writer().unwrap();
             let source = custodian::db::catalog::find_source(&mut conn, shop.source_id).unwrap().unwrap();
@@ -410,7 +411,8 @@ async fn four_eyes_deadlines_and_uncovered_copies() {
             let input = SqlInput {
                 name: "hashes.sql".into(),
                 path: "pipelines/hashes.sql".into(),
-                sql: "INSERT INTO email_hashes (h) SELECT upper(email) FROM customers;".into(),
+                // Two columns in one: no way back to the subject's e-mail alone.
+                sql: "INSERT INTO email_hashes (h) SELECT email || '#' || name FROM customers;".into(),
             };
             ingest::ingest(&mut conn, &AuditActor::system(), &target, &input, false, None).unwrap();
         }
@@ -840,4 +842,38 @@ async fn materialized_views_over_erased_rows_are_refreshed() {
     assert_eq!(status(&app, id), "completed");
     assert_eq!(shop.count("SELECT count(*) AS n FROM order_totals WHERE customer_id = 1"), 0);
     assert_eq!(shop.count("SELECT count(*) AS n FROM order_totals"), 2, "the others' totals stay");
+}
+
+#[actix_web::test]
+async fn an_export_makes_a_recipient_and_the_request_waits_for_it() {
+    for app in TestApp::all() {
+        let ctx = app.catalog.label();
+        let shop = shop(&app, "alice@example.com").await;
+        {
+            let mut conn = app.db.writer().unwrap();
+            let source = custodian::db::catalog::find_source(&mut conn, shop.source_id).unwrap().unwrap();
+            let target = IngestTarget::new(source, Some("postgres"), None).unwrap();
+            let input = SqlInput {
+                name: "mailer.sql".into(),
+                path: "mailer.sql".into(),
+                sql: "COPY (SELECT email, name FROM customers) TO 's3://mailer/audience.csv';".into(),
+            };
+            ingest::ingest(&mut conn, &AuditActor::system(), &target, &input, false, None).unwrap();
+        }
+        let (id, _) = submit(&app, "alice@example.com", None);
+        let report = plan_and_approve(&app, id);
+        assert_eq!(report.plan.recipients.len(), 1, "{ctx}: {:?}", report.plan.recipients);
+        assert!(report.plan.recipients[0].name.contains("s3://mailer/audience.csv"), "{ctx}");
+        run(&app, id);
+        // Every row is erased, but the request cannot complete while the recipient is untold.
+        assert_eq!(shop.subject_rows(), vec![0; 7], "{ctx}");
+        assert_eq!(status(&app, id), "awaiting_recipients", "{ctx}");
+        let details = erasure::details(&mut app.db.reader().unwrap(), id, now().date()).unwrap();
+        let recipient = details.recipients[0].id;
+        erasure::set_recipient(&app.db, &app.state.keys, &privacy(), id, recipient, "sent").unwrap();
+        assert_eq!(status(&app, id), "completed", "{ctx}");
+        let receipt = repo::receipt_of(&mut app.db.reader().unwrap(), id).unwrap().unwrap();
+        let verified = Receipt::verify(&receipt.body, &app.state.keys.receipt_public_key()).unwrap();
+        assert_eq!(verified.recipients[0].status, "sent", "{ctx}");
+    }
 }

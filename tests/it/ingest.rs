@@ -291,10 +291,10 @@ fn search_path_changes_and_storage_paths_are_followed() {
             ],
             "{ctx}"
         );
-        // A storage path is a referenced dataset without a schema.
+        // A storage path is an external dataset without a schema (erasure notifies its recipient).
         assert_eq!(
             dataset_kind(&w.db, w.source_id, "", "/exports/customers.csv").expect("path").1,
-            "referenced",
+            "external",
             "{ctx}"
         );
         // An unnamed expression gives the written table no column.

@@ -95,7 +95,11 @@ pub struct Table {
 
 impl Table {
     pub fn qualified(&self) -> String {
-        format!("{}.{}.{}", self.source, self.schema, self.name)
+        if self.schema.is_empty() {
+            format!("{}: {}", self.source, self.name)
+        } else {
+            format!("{}.{}.{}", self.source, self.schema, self.name)
+        }
     }
 
     fn column(&self, name: &str) -> Option<&Column> {
@@ -120,6 +124,8 @@ pub struct Graph {
     pub foreign_keys: Vec<ForeignKey>,
     /// Materialized views and the datasets they read: (view, table).
     pub view_sources: Vec<(i64, i64)>,
+    /// Pipelines' exports out of the databases: (table, external dataset).
+    pub exports: Vec<(i64, i64)>,
 }
 
 /// What a step does.
@@ -393,6 +399,18 @@ pub fn plan(graph: &Graph, values: &mut Values, resolver: &mut dyn Resolver) -> 
         {
             let reached_via = "reads tables the plan changes".to_owned();
             planned.push(step(table, StepAction::Refresh, &Predicate::default(), Vec::new(), reached_via, None));
+        }
+    }
+
+    // Exports of the subject's tables (a file, a bucket, a processor) are recipients (E20).
+    for (from, to) in &graph.exports {
+        if predicates.contains_key(from)
+            && let Some(external) = by_id.get(to)
+        {
+            let r = Recipient { dataset_id: external.dataset_id, name: external.qualified() };
+            if !out.recipients.contains(&r) {
+                out.recipients.push(r);
+            }
         }
     }
 
@@ -672,6 +690,7 @@ mod tests {
                 fk(1, "referred_by", 1),
             ],
             view_sources: Vec::new(),
+            exports: Vec::new(),
         }
     }
 
