@@ -505,6 +505,13 @@ pub fn plan(
     plan.problems.extend(problems);
     let mut steps = Vec::with_capacity(plan.steps.len());
     for s in &plan.steps {
+        // E6 at planning time: the catalog's columns as the target has them now.
+        if s.action != StepAction::Refresh
+            && let Some(writer) = sessions.get(s.source_id)
+            && let Some(what) = drift(writer, &s.schema, &s.table, &s.fingerprint)
+        {
+            plan.problems.push(format!("schema drift since the last crawl: {what}; crawl the source again"));
+        }
         let count = match (s.action, sessions.get(s.source_id)) {
             (_, None) => 0,
             (action, Some(writer)) => {
@@ -892,26 +899,27 @@ fn check_drift(writer: &mut Writer, step: &Step) -> Result<(), Stop> {
     if step.action == "refresh" {
         return Ok(());
     }
-    let live = writer.live_columns(&step.schema_name, &step.table_name).map_err(|e| {
-        Stop::Blocked(format!("reading the live schema of {}.{}: {e}", step.schema_name, step.table_name))
-    })?;
-    let Some(live) = live else {
-        return Err(Stop::Blocked(format!(
-            "schema drift: {}.{} no longer exists; plan the request again",
-            step.schema_name, step.table_name
-        )));
+    match drift(writer, &step.schema_name, &step.table_name, &step.fingerprint) {
+        None => Ok(()),
+        Some(what) => Err(Stop::Blocked(format!("schema drift: {what}; plan the request again"))),
+    }
+}
+
+/// E6: how the live table differs from the columns and types a step relies on, if it does.
+fn drift(writer: &mut Writer, schema: &str, table: &str, fingerprint: &str) -> Option<String> {
+    let live = match writer.live_columns(schema, table) {
+        Ok(Some(live)) => live,
+        Ok(None) => return Some(format!("{schema}.{table} no longer exists")),
+        Err(e) => return Some(format!("reading the live schema of {schema}.{table}: {e}")),
     };
-    for line in step.fingerprint.lines() {
+    for line in fingerprint.lines() {
         let (name, ty) = line.split_once('\t').unwrap_or((line, ""));
         let found = live.iter().find(|c| c.name == name);
         if found.is_none_or(|c| c.data_type.to_ascii_lowercase() != ty) {
-            return Err(Stop::Blocked(format!(
-                "schema drift: {}.{}.{name} is not the {ty} the plan relied on; plan the request again",
-                step.schema_name, step.table_name
-            )));
+            return Some(format!("{schema}.{table}.{name} is not the {ty} the plan relies on"));
         }
     }
-    Ok(())
+    None
 }
 
 fn step_sql<'a>(writer: &Writer, step: &'a Step, predicate: &'a Predicate, masks: &'a [Mask]) -> StepSql<'a> {

@@ -877,3 +877,67 @@ async fn an_export_makes_a_recipient_and_the_request_waits_for_it() {
         assert_eq!(verified.recipients[0].status, "sent", "{ctx}");
     }
 }
+
+#[actix_web::test]
+async fn drift_since_the_crawl_refuses_the_plan_and_one_subject_runs_once_at_a_time() {
+    for app in TestApp::all() {
+        let ctx = app.catalog.label();
+        let shop = shop(&app, "alice@example.com").await;
+        // E15: a second request for the same subject cannot run while the first is queued.
+        let (first, _) = submit(&app, "alice@example.com", None);
+        let (second, _) = submit(&app, "ALICE@example.com", None);
+        plan_and_approve(&app, first);
+        plan_and_approve(&app, second);
+        erasure::request_run(&mut app.db.writer().unwrap(), &privacy(), first, now()).unwrap();
+        let err = erasure::request_run(&mut app.db.writer().unwrap(), &privacy(), second, now()).unwrap_err();
+        assert!(matches!(err, erasure::ErasureError::Conflict(_)), "{ctx}: {err}");
+        assert!(err.to_string().contains("same subject"), "{ctx}: {err}");
+
+        // E6 at planning time: the target changed since the crawl.
+        shop.target.execute("ALTER TABLE newsletter RENAME COLUMN contact_email TO email_address;");
+        let (third, _) = submit(&app, "alice@example.com", Some("third"));
+        let report = erasure::plan(&app.db, &app.state.keys, app.state.config.erasure, &privacy(), third).unwrap();
+        assert!(!report.is_executable(), "{ctx}");
+        assert!(
+            report
+                .refusals()
+                .iter()
+                .any(|r| r.contains("schema drift since the last crawl") && r.contains("newsletter")),
+            "{ctx}: {:?}",
+            report.refusals()
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_hold_placed_after_approval_is_honoured_at_run_time() {
+    for app in TestApp::all() {
+        let ctx = app.catalog.label();
+        let shop = shop(&app, "alice@example.com").await;
+        let (id, _) = submit(&app, "alice@example.com", None);
+        plan_and_approve(&app, id);
+        // E16: the hold arrives after the plan; the run re-checks holds inside each transaction.
+        let newsletter = dataset_id(&app, shop.source_id, "newsletter");
+        repo::insert_hold(
+            &mut app.db.writer().unwrap(),
+            &repo::NewHold {
+                scope: "dataset".into(),
+                scope_id: Some(newsletter),
+                identifier_type: None,
+                subject_hmac: None,
+                basis: "art17_3_b".into(),
+                reason: "regulator's inquiry".into(),
+                ends_on: None,
+                created_by: "olga.compliance".into(),
+                created_at: now(),
+            },
+        )
+        .unwrap();
+        run(&app, id);
+        assert_eq!(status(&app, id), "completed_with_exceptions", "{ctx}");
+        assert_eq!(shop.subject_rows(), vec![0, 0, 0, 0, 0, 1, 0], "{ctx}");
+        let details = erasure::details(&mut app.db.reader().unwrap(), id, now().date()).unwrap();
+        let held = details.steps.iter().find(|s| s.table.ends_with("newsletter")).unwrap();
+        assert_eq!((held.status.as_str(), held.remaining_rows), ("held", Some(1)), "{ctx}");
+    }
+}
