@@ -6,6 +6,10 @@ use custodian::lineage::{self, Options, View};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+/// The allocator the `custodian` binary uses (`custodian lineage` runs with it).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct File {
     dialect: String,
     sql: String,
