@@ -1161,7 +1161,9 @@ pub struct Details {
     pub requester_ref: Option<String>,
     pub submitted_by: String,
     pub approved_by: Option<String>,
+    #[serde(serialize_with = "utc")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "utc_opt")]
     pub ended_at: Option<NaiveDateTime>,
     pub steps: Vec<StepView>,
     pub recipients: Vec<RecipientView>,
@@ -1201,8 +1203,22 @@ pub struct RunView {
     pub status: String,
     pub attempts: i32,
     pub error: Option<String>,
+    #[serde(serialize_with = "utc")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "utc_opt")]
     pub finished_at: Option<NaiveDateTime>,
+}
+
+/// Catalog times are UTC: written as RFC 3339 with `Z`, like the rest of the API.
+fn utc<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+fn utc_opt<S: serde::Serializer>(t: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => utc(t, s),
+        None => s.serialize_none(),
+    }
 }
 
 pub fn details(conn: &mut AnyConnection, id: i64, today: NaiveDate) -> Result<Details, ErasureError> {

@@ -63,12 +63,21 @@ pub fn refresh(conn: &mut AnyConnection, scope: Scope<'_>) -> diesel::QueryResul
     });
     let own = repo::own_tags(conn, columns_in_play.as_deref())?;
     let blocked = repo::blocked_pairs(conn)?;
-    let computed = compute(&edges, &blocked, &own, policy);
+    let mut computed = compute(&edges, &blocked, &own, policy);
+    if let Some(targets) = &targets {
+        // Only the columns downstream of the change can change; upstream ones are context.
+        let targets: HashSet<i64> = targets.iter().copied().collect();
+        computed.retain(|t| targets.contains(&t.column_id));
+    }
     let old = repo::propagated_of(conn, targets.as_deref())?;
     let changed = changed_columns(&old, &computed);
-    let rows: Vec<PropagatedTag> = computed.iter().filter(|t| changed.contains(&t.column_id)).cloned().collect();
+    let mut rows: Vec<PropagatedTag> = computed.iter().filter(|t| changed.contains(&t.column_id)).cloned().collect();
+    // In key order, so the inserts append to the table's B-tree.
+    rows.sort_unstable_by(|a, b| (a.column_id, &a.tag_kind, a.tag_value).cmp(&(b.column_id, &b.tag_kind, b.tag_value)));
+    let had_rows: BTreeSet<i64> = old.iter().map(|t| t.column_id).filter(|c| changed.contains(c)).collect();
+    let had_rows: Vec<i64> = had_rows.into_iter().collect();
     let changed: Vec<i64> = changed.into_iter().collect();
-    repo::replace(conn, &changed, &rows)?;
+    repo::replace(conn, &had_rows, &rows)?;
     classification_repo::refresh_summaries(conn, &changed)?;
     Ok(Refreshed {
         edges: edges.len(),

@@ -368,6 +368,7 @@ pub fn refresh_summaries(conn: &mut AnyConnection, column_ids: &[i64]) -> QueryR
         }
     }
     let touched: Vec<i64> = datasets_touched.into_iter().collect();
+    let mut by_rank: HashMap<Option<i32>, Vec<i64>> = HashMap::new();
     for chunk in touched.chunks(CHUNK) {
         let maxima: Vec<(i64, Option<i32>)> = dataset_columns::table
             .filter(dataset_columns::dataset_id.eq_any(chunk))
@@ -376,7 +377,15 @@ pub fn refresh_summaries(conn: &mut AnyConnection, column_ids: &[i64]) -> QueryR
             .select((dataset_columns::dataset_id, diesel::dsl::max(dataset_columns::level_rank)))
             .load(conn)?;
         for (dataset, rank) in maxima {
-            diesel::update(datasets::table.find(dataset)).set(datasets::level_rank.eq(rank)).execute(conn)?;
+            by_rank.entry(rank).or_default().push(dataset);
+        }
+    }
+    // One statement per level and chunk, not one per dataset.
+    for (rank, ids) in by_rank {
+        for chunk in ids.chunks(CHUNK) {
+            diesel::update(datasets::table.filter(datasets::id.eq_any(chunk)))
+                .set(datasets::level_rank.eq(rank))
+                .execute(conn)?;
         }
     }
     Ok(())

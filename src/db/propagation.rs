@@ -279,7 +279,7 @@ pub fn propagated_of(conn: &mut AnyConnection, columns: Option<&[i64]>) -> Query
     }
 }
 
-/// Replaces the propagated tags of `columns` with `rows` (every row's column is in `columns`).
+/// Deletes the propagated tags of `columns` (the changed columns that had some) and inserts `rows`.
 pub fn replace(conn: &mut AnyConnection, columns: &[i64], rows: &[PropagatedTag]) -> QueryResult<()> {
     for chunk in columns.chunks(CHUNK) {
         diesel::delete(propagated_tags::table.filter(propagated_tags::column_id.eq_any(chunk))).execute(conn)?;
