@@ -605,6 +605,36 @@ pub fn plan(
     Ok(report)
 }
 
+/// How a dataset's rows of a subject are erased: `delete` rows (the default) or `mask` its
+/// personal-data columns. Audited.
+pub fn set_dataset_action(
+    conn: &mut AnyConnection,
+    by: &AuditActor,
+    dataset_id: i64,
+    action: &str,
+    now: NaiveDateTime,
+) -> Result<(), ErasureError> {
+    if Action::parse(action).is_none() {
+        return Err(ErasureError::Invalid("The erasure action is delete or mask.".into()));
+    }
+    dialect::write_transaction(conn, |conn| {
+        if catalog::find_dataset(conn, dataset_id)?.is_none() {
+            return Err(ErasureError::NotFound(format!("Dataset {dataset_id}")));
+        }
+        let before = repo::dataset_actions(conn)?.remove(&dataset_id).unwrap_or_else(|| "delete".into());
+        repo::set_dataset_action(conn, dataset_id, action, &by.actor, now)?;
+        audit::append(
+            conn,
+            &by.event("erasure.dataset_action", "dataset")
+                .entity_id(dataset_id)
+                .before(json!({ "action": before }))
+                .after(json!({ "action": action })),
+            now,
+        )?;
+        Ok(())
+    })
+}
+
 /// Four eyes: a compliance officer other than the submitter approves a planned request.
 pub fn approve(
     conn: &mut AnyConnection,

@@ -234,24 +234,9 @@ pub fn run(command: ErasureCommand, actor: Option<&str>, config: &Config, db: &D
         }
         ErasureCommand::SetAction { dataset, action } => {
             let actor = Actor::require(db, actor, Permission::ApproveErasure)?;
-            if crate::governance::erasure::plan::Action::parse(&action).is_none() {
-                bail!("the action is delete or mask");
-            }
             let mut conn = db.writer()?;
             let found = find_dataset(&mut conn, &dataset)?;
-            dialect::write_transaction(&mut conn, |conn| {
-                repo::set_dataset_action(conn, found, &action, &actor.name, now())?;
-                crate::db::audit::append(
-                    conn,
-                    &actor
-                        .audit()
-                        .event("erasure.dataset_action", "dataset")
-                        .entity_id(found)
-                        .after(serde_json::json!({ "action": action })),
-                    now(),
-                )
-                .map(drop)
-            })?;
+            erasure::set_dataset_action(&mut conn, &actor.audit(), found, &action, now())?;
             println!("{dataset}: {action}");
         }
         ErasureCommand::PublicKey => println!("{}", keys(config)?.receipt_public_key()),

@@ -221,6 +221,9 @@ pub struct ShowPage {
     pub badge: Option<super::classification::LevelBadge>,
     pub can_classify: bool,
     pub can_propose: bool,
+    /// Whether this user may choose how erasure treats the dataset, and what it does now.
+    pub can_set_erasure_action: bool,
+    pub masks_on_erasure: bool,
     pub dataset: Dataset,
     pub source: Source,
     pub kind: &'static str,
@@ -308,12 +311,13 @@ pub fn load_detail(conn: &mut crate::db::AnyConnection, id: i64) -> Result<Datas
 
 pub async fn show(state: web::Data<AppState>, user: CurrentUser, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let (detail, history, classes, lineage) = read(&state, move |conn| {
+    let (detail, history, classes, lineage, erasure_action) = read(&state, move |conn| {
         let detail = load_detail(conn, id)?;
         let history = super::audit::dataset_history(conn, id, 15)?;
         let classes = ColumnClasses::load(conn, &detail.columns)?;
         let lineage = super::lineage::load_dataset_lineage(conn, id)?;
-        Ok((detail, history, classes, lineage))
+        let action = crate::db::erasure::dataset_actions(conn)?.remove(&id);
+        Ok((detail, history, classes, lineage, action))
     })
     .await?;
     let DatasetDetail { dataset, source, columns, outgoing, incoming } = detail;
@@ -359,6 +363,8 @@ pub async fn show(state: web::Data<AppState>, user: CurrentUser, id: web::Path<i
         badge: dataset.level_rank.and_then(|r| badges.get(&r).cloned()),
         can_classify: user.can(crate::governance::access::Permission::Classify),
         can_propose: user.can(crate::governance::access::Permission::ProposeClassification),
+        can_set_erasure_action: user.can(crate::governance::access::Permission::ApproveErasure),
+        masks_on_erasure: erasure_action.as_deref() == Some("mask"),
         kind: kind_label(&dataset.kind),
         rows: row_estimate(&dataset),
         description: view::present(&dataset.description).map(str::to_owned),

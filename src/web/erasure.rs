@@ -861,3 +861,24 @@ mod tests {
         assert_eq!(submission.received_on, NaiveDate::from_ymd_opt(2026, 2, 1));
     }
 }
+
+#[derive(Deserialize)]
+pub struct ActionForm {
+    pub action: String,
+}
+
+/// `POST /datasets/{id}/erasure-action`: how erasure treats this dataset's rows of a subject
+/// (delete rows, or mask its personal-data columns).
+pub async fn dataset_action(
+    state: web::Data<AppState>,
+    auth: Authorized<ApproveErasure>,
+    id: web::Path<i64>,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let action = form.action.trim().to_owned();
+    let by = auth.user.audit();
+    write(&state, move |conn| service::set_dataset_action(conn, &by, id, &action, now()).map_err(AppError::from))
+        .await?;
+    Ok(see_other(&format!("/datasets/{id}#erasure")))
+}

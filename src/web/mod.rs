@@ -245,6 +245,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/{id}", web::get().to(datasets::show))
                 .route("/{id}/edit", web::get().to(datasets::edit_form))
                 .route("/{id}/edit", web::post().to(datasets::update))
+                .route("/{id}/erasure-action", web::post().to(erasure::dataset_action))
                 .route("/{id}/columns/{column}/edit", web::get().to(datasets::column_edit_form))
                 .route("/{id}/columns/{column}/edit", web::post().to(datasets::column_update))
                 .route("/{id}/columns/{column}/classify", web::get().to(classification::column_form))

@@ -941,3 +941,26 @@ async fn a_hold_placed_after_approval_is_honoured_at_run_time() {
         assert_eq!((held.status.as_str(), held.remaining_rows), ("held", Some(1)), "{ctx}");
     }
 }
+
+#[actix_web::test]
+async fn a_dataset_set_to_mask_keeps_its_rows_without_the_personal_data() {
+    for app in TestApp::all() {
+        let ctx = app.catalog.label();
+        let shop = shop(&app, "alice@example.com").await;
+        let newsletter = dataset_id(&app, shop.source_id, "newsletter");
+        erasure::set_dataset_action(&mut app.db.writer().unwrap(), &officer(), newsletter, "mask", now()).unwrap();
+        let (id, _) = submit(&app, "alice@example.com", None);
+        let report = plan_and_approve(&app, id);
+        let step = report.steps.iter().find(|(s, _)| s.table == "newsletter").unwrap();
+        assert_eq!(step.0.action.as_str(), "mask", "{ctx}");
+        run(&app, id);
+        assert_eq!(status(&app, id), "completed", "{ctx}");
+        assert_eq!(shop.count("SELECT count(*) AS n FROM newsletter"), 3, "{ctx}: rows kept");
+        assert_eq!(shop.count("SELECT count(*) AS n FROM newsletter WHERE contact_email IS NULL"), 1, "{ctx}: masked");
+        assert_eq!(
+            shop.count("SELECT count(*) AS n FROM newsletter WHERE lower(contact_email) LIKE 'alice%'"),
+            0,
+            "{ctx}"
+        );
+    }
+}

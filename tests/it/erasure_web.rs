@@ -664,3 +664,30 @@ async fn a_seeded_email_is_in_nothing_custodian_wrote_after_completion() {
         assert!(written.len() > 20, "{ctx}: {} outputs checked", written.len());
     }
 }
+
+#[actix_web::test]
+async fn compliance_chooses_whether_a_dataset_is_masked_or_deleted() {
+    for app in TestApp::all() {
+        let ctx = app.catalog.label();
+        let _shop = crate::erasure::shop(&app, "alice@example.com").await;
+        let dataset = app.get("/api/v1/datasets").await.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == "newsletter")
+            .and_then(|d| d["id"].as_i64())
+            .unwrap();
+        let path = format!("/datasets/{dataset}/erasure-action");
+        app.sign_in_as(Role::Viewer);
+        assert_eq!(app.post_form(&path, &[("action", "mask")]).await.status.as_u16(), 403, "{ctx}");
+        app.sign_in_as(Role::Compliance);
+        let page = app.get(&format!("/datasets/{dataset}")).await;
+        assert!(page.body.contains("the subject's rows are deleted"), "{ctx}");
+        assert_eq!(app.post_form(&path, &[("action", "shred")]).await.status.as_u16(), 422, "{ctx}");
+        assert_eq!(app.post_form(&path, &[("action", "mask")]).await.status.as_u16(), 303, "{ctx}");
+        let page = app.get(&format!("/datasets/{dataset}")).await;
+        assert!(page.body.contains("personal-data columns masked"), "{ctx}");
+        let actions = custodian::db::erasure::dataset_actions(&mut app.db.reader().unwrap()).unwrap();
+        assert_eq!(actions.get(&dataset).map(String::as_str), Some("mask"), "{ctx}");
+    }
+}
