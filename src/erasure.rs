@@ -241,7 +241,6 @@ impl PlanReport {
 /// Live sessions on the sources a plan touches, each in one read snapshot (E9).
 struct Sessions {
     writers: HashMap<i64, Writer>,
-    settings: ErasureSettings,
 }
 
 impl Sessions {
@@ -268,7 +267,6 @@ impl Resolver for Sessions {
         let step =
             StepSql { backend: writer.backend(), schema: &table.schema, table: &table.name, predicate, masks: &[] };
         let statement = step.values_of(column, values).map_err(|e| e.to_string())?;
-        let _ = self.settings;
         writer.strings(&statement).map_err(|e| e.to_string())
     }
 }
@@ -294,7 +292,7 @@ fn build_graph(
 ) -> Result<(Graph, Sessions), ErasureError> {
     let source_ids = repo::sources_with_personal_data(conn)?;
     let names = repo::source_names(conn)?;
-    let mut sessions = Sessions { writers: HashMap::new(), settings };
+    let mut sessions = Sessions { writers: HashMap::new() };
     let mut live: HashMap<i64, crate::targets::Snapshot> = HashMap::new();
     for &id in &source_ids {
         let name = names.get(&id).map(|n| n.0.clone()).unwrap_or_default();
