@@ -323,7 +323,9 @@ fn build_graph(
         path_columns.extend(t.path_ids());
     }
     let copies = repo::copy_pairs(conn, &path_columns)?;
-    let mut matchable: HashMap<(i64, String), bool> = HashMap::new();
+    // Per column, the identifier marks that reached it by lineage, and whether one came through
+    // copies only (then the subject's value can be matched there as it is).
+    let mut propagated_marks: HashMap<i64, Vec<(String, bool)>> = HashMap::new();
     let mut origins: HashMap<i64, Vec<i64>> = HashMap::new();
     for t in &tags {
         origins.entry(t.column_id).or_default().push(t.source_column_id);
@@ -332,8 +334,11 @@ fn build_graph(
         {
             let ids = t.path_ids();
             let copy = ids.windows(2).all(|w| copies.contains(&(w[0], w[1])));
-            let entry = matchable.entry((t.column_id, key.clone())).or_insert(false);
-            *entry |= copy;
+            let marks = propagated_marks.entry(t.column_id).or_default();
+            match marks.iter_mut().find(|(k, _)| k == key) {
+                Some((_, by_copy)) => *by_copy |= copy,
+                None => marks.push((key.clone(), copy)),
+            }
         }
     }
     let mut derivations: HashMap<i64, Vec<planner::Derivation>> = HashMap::new();
@@ -382,25 +387,16 @@ fn build_graph(
                 cs.iter()
                     .map(|c| {
                         let live_col = live_table.and_then(|t| t.columns.iter().find(|lc| lc.name == c.name));
-                        let propagated_identifier =
-                            matchable.keys().find(|(column, _)| *column == c.id).map(|(_, key)| key.clone());
+                        let marks = propagated_marks.get(&c.id).map_or(&[][..], Vec::as_slice);
+                        // A copy of an identifier is one; prefer a mark that came by copies.
                         let identifier = own
                             .get(&c.id)
                             .cloned()
-                            .or_else(|| {
-                                // A copy of an identifier is one; prefer a mark that came by copies.
-                                matchable
-                                    .iter()
-                                    .find(|((column, _), copy)| *column == c.id && **copy)
-                                    .map(|((_, key), _)| key.clone())
-                            })
-                            .or(propagated_identifier)
+                            .or_else(|| marks.iter().find(|(_, copy)| *copy).map(|(k, _)| k.clone()))
+                            .or_else(|| marks.first().map(|(k, _)| k.clone()))
                             .or_else(|| c.identifier_type.clone());
-                        let identifier_matchable = match (&identifier, own.contains_key(&c.id)) {
-                            (Some(_), true) => true,
-                            (Some(k), false) => matchable.get(&(c.id, k.clone())).copied().unwrap_or(false),
-                            (None, _) => false,
-                        };
+                        let identifier_matchable = own.contains_key(&c.id)
+                            || marks.iter().any(|(k, copy)| *copy && Some(k) == identifier.as_ref());
                         Column {
                             id: c.id,
                             name: c.name.clone(),

@@ -199,8 +199,8 @@ pub fn read_key(path: &Path) -> anyhow::Result<SigningKey> {
     SigningKey::from_base64(&text).with_context(|| format!("{} does not hold an audit key", path.display()))
 }
 
-/// The public key given as base64 or as a file holding it.
-fn read_public_key(value: &str) -> anyhow::Result<PublicKey> {
+/// The public key given as base64 or as a file holding it (checkpoints and erasure receipts).
+pub fn read_public_key(value: &str) -> anyhow::Result<PublicKey> {
     let path = Path::new(value);
     if path.is_file() {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;

@@ -16,7 +16,6 @@ use crate::db::erasure::{self as repo, NewHold};
 use crate::db::{Db, dialect, now};
 use crate::erasure::{self, Submission};
 use crate::governance::access::Permission;
-use crate::governance::audit::PublicKey;
 use crate::governance::erasure::HOLD_BASES;
 use crate::governance::erasure::receipt::Receipt;
 use crate::jobs::{self, ProgressBoard, ProgressSink, WorkerContext};
@@ -346,12 +345,7 @@ pub fn add_hold(args: HoldArgs, actor: Option<&str>, config: &Config, db: &Db) -
 /// 3 when it is not.
 pub fn verify_receipt(file: &PathBuf, public_key: &str) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let key_text = match std::fs::read_to_string(public_key) {
-        Ok(t) => t,
-        Err(_) => public_key.to_owned(),
-    };
-    let key = PublicKey::from_base64(&key_text)
-        .context("--public-key is neither a base64 Ed25519 key nor a file holding one")?;
+    let key = super::audit::read_public_key(public_key)?;
     match Receipt::verify(&text, &key) {
         Ok(r) => {
             println!(
