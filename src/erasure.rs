@@ -24,7 +24,7 @@ use crate::governance::erasure::{self as rules, Status, subject};
 use crate::jobs::ProgressSink;
 use crate::keys::Keys;
 use crate::targets::erasure::Writer;
-use crate::targets::{ConnectionRef, ResolvedTarget, SourceKind, TargetError};
+use crate::targets::{ResolvedTarget, TargetError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ErasureError {
@@ -274,11 +274,7 @@ impl Resolver for Sessions {
 fn resolve_target(conn: &mut AnyConnection, source_id: i64) -> Result<ResolvedTarget, ErasureError> {
     let source =
         catalog::find_source(conn, source_id)?.ok_or_else(|| ErasureError::NotFound(format!("Source {source_id}")))?;
-    let kind = SourceKind::parse(&source.kind)
-        .ok_or_else(|| ErasureError::Invalid(format!("source {} has an unknown kind", source.name)))?;
-    let reference = ConnectionRef::from_parts(&source.connection_kind, &source.connection_ref)
-        .ok_or_else(|| ErasureError::Invalid(format!("source {} has no usable connection", source.name)))?;
-    Ok(ResolvedTarget::resolve(kind, &reference)?)
+    Ok(ResolvedTarget::stored(&source.kind, &source.connection_kind, &source.connection_ref)?)
 }
 
 /// Builds the graph a plan reads: the datasets of every source holding personal data, their

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::db::audit::{self, AuditActor};
 use crate::db::{AnyConnection, Db, catalog, dialect, now};
-use crate::targets::{ConnectionRef, ResolvedTarget, SourceKind, TargetError};
+use crate::targets::{ResolvedTarget, TargetError};
 
 /// A run still `running` after this long belongs to a process that died.
 const STALE_AFTER_MINUTES: i64 = 60;
@@ -18,8 +18,6 @@ const STALE_AFTER_MINUTES: i64 = 60;
 pub enum CrawlError {
     #[error("{0}")]
     Target(#[from] TargetError),
-    #[error("the source's stored connection is not valid: {0}")]
-    BadSource(String),
     #[error("catalog: {0}")]
     Catalog(#[from] diesel::result::Error),
     #[error("catalog connection: {0}")]
@@ -159,11 +157,7 @@ fn crawl_source(db: &Db, run: &CrawlRun, progress: &mut dyn ProgressSink) -> Res
 
 /// The live target of a cataloged source.
 pub fn resolve(source: &Source) -> Result<ResolvedTarget, CrawlError> {
-    let kind = SourceKind::parse(&source.kind)
-        .ok_or_else(|| CrawlError::BadSource(format!("unknown kind {:?}", source.kind)))?;
-    let reference = ConnectionRef::from_parts(&source.connection_kind, &source.connection_ref)
-        .ok_or_else(|| CrawlError::BadSource(format!("unknown connection kind {:?}", source.connection_kind)))?;
-    Ok(ResolvedTarget::resolve(kind, &reference)?)
+    Ok(ResolvedTarget::stored(&source.kind, &source.connection_kind, &source.connection_ref)?)
 }
 
 /// Fails runs that a dead process left `running`, so their sources can be crawled again.

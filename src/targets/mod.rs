@@ -198,6 +198,15 @@ impl ResolvedTarget {
         Ok(Self { kind, url })
     }
 
+    /// Resolves a source as the catalog stores it: its kind and its connection reference.
+    pub fn stored(kind: &str, connection_kind: &str, connection_ref: &str) -> Result<Self, TargetError> {
+        let kind =
+            SourceKind::parse(kind).ok_or_else(|| TargetError::BadReference(format!("unknown kind {kind:?}")))?;
+        let reference = ConnectionRef::from_parts(connection_kind, connection_ref)
+            .ok_or_else(|| TargetError::BadReference(format!("unknown connection kind {connection_kind:?}")))?;
+        Self::resolve(kind, &reference)
+    }
+
     pub fn url(&self) -> &str {
         &self.url
     }
@@ -298,6 +307,8 @@ pub fn sqlite_path(url: &str) -> &str {
 pub enum TargetError {
     #[error("the environment variable {0} that holds this source's URL is not set")]
     MissingEnv(String),
+    #[error("the source's stored connection is not valid: {0}")]
+    BadReference(String),
     #[error("cannot connect: {0}")]
     Connect(String),
     #[error("not allowed to read the schema: {0}")]
