@@ -62,18 +62,7 @@ impl Keys {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut secret = [0u8; 32];
                 getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness for the key file: {e}"))?;
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::OpenOptionsExt;
-                    options.mode(0o600);
-                }
-                let mut file =
-                    options.open(path).with_context(|| format!("cannot create the key file {}", path.display()))?;
-                writeln!(file, "{}", BASE64.encode(secret))
-                    .and_then(|()| file.sync_all())
-                    .with_context(|| format!("cannot write {}", path.display()))?;
+                write_private_file(path, &BASE64.encode(secret))?;
                 tracing::warn!(path = %path.display(), "created a new instance key file; back it up, and give every instance the same one");
                 Ok(Self::from_secret(&secret))
             }
@@ -117,6 +106,22 @@ impl Keys {
     pub fn receipt_public_key(&self) -> PublicKey {
         self.receipts.public_key()
     }
+}
+
+/// Writes `text` and a newline to a new file only its owner may read (mode 0600 on Unix); an
+/// existing file is never replaced.
+pub fn write_private_file(path: &Path, text: &str) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {} (an existing key is never overwritten)", path.display()))?;
+    writeln!(file, "{text}").and_then(|()| file.sync_all()).with_context(|| format!("cannot write {}", path.display()))
 }
 
 #[cfg(test)]

@@ -163,19 +163,7 @@ fn pub_path(key_file: &Path) -> PathBuf {
 /// replaced) and its public half to `out.pub`; returns the public key.
 pub fn keygen(out: &Path) -> anyhow::Result<PublicKey> {
     let key = SigningKey::generate();
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(out)
-        .with_context(|| format!("cannot create {} (an existing key is never overwritten)", out.display()))?;
-    writeln!(file, "{}", key.to_base64())
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("cannot write {}", out.display()))?;
+    crate::keys::write_private_file(out, &key.to_base64())?;
     let public = key.public_key();
     std::fs::write(pub_path(out), format!("{public}\n"))
         .with_context(|| format!("cannot write {}", pub_path(out).display()))?;
