@@ -56,6 +56,24 @@ pub struct Config {
     pub key_file: Option<PathBuf>,
     /// Erasure execution limits (E12, E13).
     pub erasure: ErasureSettings,
+    /// Retention enforcement: batch size and schedule.
+    pub retention: RetentionSettings,
+}
+
+/// `CUSTODIAN_RETENTION_BATCH` (rows per purge transaction, default 10000: each batch commits on
+/// its own, so no lock is held longer than one batch) and `CUSTODIAN_RETENTION_INTERVAL_SECS`
+/// (how often the worker queues a scheduled purge; default 0, off). Purges share erasure's
+/// timeouts, blast-radius margin and lease.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetentionSettings {
+    pub batch: i64,
+    pub interval_secs: u64,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self { batch: 10_000, interval_secs: 0 }
+    }
 }
 
 /// `CUSTODIAN_ERASURE_MARGIN_ROWS` and `_PERCENT` (default 10 and 10: a step may touch
@@ -188,6 +206,10 @@ impl Config {
                 )?,
                 lease_secs: parse(get("CUSTODIAN_ERASURE_LEASE_SECS"), "CUSTODIAN_ERASURE_LEASE_SECS", 300)?.max(1),
             },
+            retention: RetentionSettings {
+                batch: parse(get("CUSTODIAN_RETENTION_BATCH"), "CUSTODIAN_RETENTION_BATCH", 10_000)?.max(1),
+                interval_secs: parse(get("CUSTODIAN_RETENTION_INTERVAL_SECS"), "CUSTODIAN_RETENTION_INTERVAL_SECS", 0)?,
+            },
         })
     }
 
@@ -232,6 +254,7 @@ impl Default for Config {
             demo: false,
             key_file: None,
             erasure: ErasureSettings::default(),
+            retention: RetentionSettings::default(),
         }
     }
 }

@@ -73,9 +73,71 @@ fn unseal(keys: &Keys, request: &Request) -> Result<Values, ErasureError> {
     let sealed = request.sealed_subject.as_deref().ok_or_else(|| {
         ErasureError::Conflict("this request has ended: its working copy of the identifier is erased".into())
     })?;
+    unseal_values(keys, sealed)
+}
+
+fn unseal_values(keys: &Keys, sealed: &str) -> Result<Values, ErasureError> {
     let bytes = keys.unseal(sealed)?;
     let copy: WorkingCopy = serde_json::from_slice(&bytes).map_err(|_| crate::keys::SealError)?;
     Ok(copy.values)
+}
+
+/// Seals a subject hold's normalised identifier, for purges to spare the subject's rows.
+pub(crate) fn seal_hold_subject(keys: &Keys, identifier_type: &str, normalised: &str) -> String {
+    let mut values = Values::new();
+    values.insert(identifier_type.to_owned(), vec![normalised.to_owned()]);
+    seal(keys, &values)
+}
+
+/// The rows of a subject under a legal hold, per dataset: the predicates an erasure plan for
+/// the subject would use (related keys, foreign keys and lineage copies included), with their
+/// value sets renamed under `hold:ID:` so several holds' values live in one map. Purges spare
+/// these rows (E16).
+pub(crate) fn held_subject_rows(
+    conn: &mut AnyConnection,
+    keys: &Keys,
+    settings: ErasureSettings,
+    hold: (i64, &str, &str, &str),
+    today: NaiveDate,
+) -> Result<(HashMap<i64, Predicate>, Values), ErasureError> {
+    let (hold_id, identifier_type, subject_hmac, sealed) = hold;
+    let mut values = unseal_values(keys, sealed)?;
+    let mut problems = Vec::new();
+    let (graph, mut sessions) = build_graph(conn, (identifier_type, subject_hmac), today, settings, &mut problems)?;
+    let plan = planner::plan(&graph, &mut values, &mut sessions);
+    sessions.end();
+    if let Some(problem) = problems.first() {
+        return Err(ErasureError::Conflict(format!(
+            "the rows of the subject under hold {hold_id} cannot be found: {problem}"
+        )));
+    }
+    let prefix = format!("hold:{hold_id}:");
+    let mut out = HashMap::new();
+    for step in plan.steps.into_iter().filter(|s| s.action != StepAction::Refresh) {
+        let mut predicate = step.predicate;
+        predicate.prefix_values(&prefix);
+        out.insert(step.dataset_id, predicate);
+    }
+    let values = values.into_iter().map(|(k, v)| (format!("{prefix}{k}"), v)).collect();
+    Ok((out, values))
+}
+
+/// The first active hold that covers a table: one on its source, on it, on one of its columns
+/// or on a category one of its columns holds (subject holds are matched by their rows).
+pub(crate) fn hold_covering<'h>(
+    holds: &'h [repo::Hold],
+    source_id: i64,
+    dataset_id: i64,
+    columns: &[i64],
+    categories: &[i64],
+) -> Option<&'h repo::Hold> {
+    holds.iter().find(|h| match h.scope.as_str() {
+        "source" => h.scope_id == Some(source_id),
+        "dataset" => h.scope_id == Some(dataset_id),
+        "column" => h.scope_id.is_some_and(|id| columns.contains(&id)),
+        "category" => h.scope_id.is_some_and(|id| categories.contains(&id)),
+        _ => false,
+    })
 }
 
 fn status_of(request: &Request) -> Status {
@@ -282,10 +344,12 @@ fn resolve_target(conn: &mut AnyConnection, source_id: i64) -> Result<ResolvedTa
 /// personal data came from, actions, holds, and the live foreign keys.
 fn build_graph(
     conn: &mut AnyConnection,
-    request: &Request,
+    subject: (&str, &str),
+    today: NaiveDate,
     settings: ErasureSettings,
     problems: &mut Vec<String>,
 ) -> Result<(Graph, Sessions), ErasureError> {
+    let (identifier_type, subject_hmac) = subject;
     let source_ids = repo::sources_with_personal_data(conn)?;
     let names = repo::source_names(conn)?;
     let mut sessions = Sessions { writers: HashMap::new() };
@@ -350,11 +414,11 @@ fn build_graph(
         }
     }
     let actions = repo::dataset_actions(conn)?;
-    let holds = repo::active_holds(conn, request.received_on.max(now().date()))?;
+    let holds = repo::active_holds(conn, today)?;
     let subject_hold = holds.iter().find(|h| {
         h.scope == "subject"
-            && h.identifier_type.as_deref() == Some(request.identifier_type.as_str())
-            && h.subject_hmac.as_deref() == Some(request.subject_hmac.as_str())
+            && h.identifier_type.as_deref() == Some(identifier_type)
+            && h.subject_hmac.as_deref() == Some(subject_hmac)
     });
     let category_of = crate::db::classification::category_ids_of(conn, &tagged)?;
 
@@ -408,20 +472,12 @@ fn build_graph(
                     .collect()
             })
             .unwrap_or_default();
-        let hold = subject_hold.map(|h| h.basis.clone()).or_else(|| {
-            holds
-                .iter()
-                .find(|h| match h.scope.as_str() {
-                    "source" => h.scope_id == Some(d.source_id),
-                    "dataset" => h.scope_id == Some(d.id),
-                    "column" => cols.iter().any(|c| Some(c.id) == h.scope_id),
-                    "category" => cols.iter().any(|c| {
-                        category_of.get(&c.id).is_some_and(|cats| h.scope_id.is_some_and(|id| cats.contains(&id)))
-                    }),
-                    _ => false,
-                })
-                .map(|h| h.basis.clone())
-        });
+        let column_ids: Vec<i64> = cols.iter().map(|c| c.id).collect();
+        let categories: Vec<i64> =
+            column_ids.iter().flat_map(|id| category_of.get(id).into_iter().flatten().copied()).collect();
+        let hold = subject_hold
+            .or_else(|| hold_covering(&holds, d.source_id, d.id, &column_ids, &categories))
+            .map(|h| h.basis.clone());
         tables.push(Table {
             dataset_id: d.id,
             source_id: d.source_id,
@@ -490,7 +546,9 @@ pub fn plan(
     // Only the subject's own identifier seeds a plan; related keys are found again.
     values.retain(|k, _| *k == request.identifier_type);
     let mut problems = Vec::new();
-    let (graph, mut sessions) = build_graph(&mut conn, &request, settings, &mut problems)?;
+    let today = request.received_on.max(now().date());
+    let subject = (request.identifier_type.as_str(), request.subject_hmac.as_str());
+    let (graph, mut sessions) = build_graph(&mut conn, subject, today, settings, &mut problems)?;
     let mut plan = planner::plan(&graph, &mut values, &mut sessions);
     plan.problems.extend(problems);
     let mut steps = Vec::with_capacity(plan.steps.len());
@@ -763,7 +821,7 @@ pub fn set_recipient(
 /// A test hook for crash safety (E14): with `CUSTODIAN_FAULT_PAUSE_AT=N`, the N-th pause point
 /// a process reaches prints `custodian: paused at N (label)` on stderr and waits forever, so a
 /// test can kill the process there with SIGKILL.
-fn pause_point(label: &str) {
+pub(crate) fn pause_point(label: &str) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static REACHED: AtomicUsize = AtomicUsize::new(0);
     static TARGET: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
@@ -1063,15 +1121,25 @@ fn run_step(db: &Db, settings: ErasureSettings, writer: &mut Writer, step: &Step
 /// The basis of a hold that now covers the step's dataset or source, if any.
 fn hold_now(db: &Db, step: &Step) -> Result<Option<String>, String> {
     let mut conn = db.reader().map_err(|e| e.to_string())?;
-    let holds = repo::active_holds(&mut conn, now().date()).map_err(|e| e.to_string())?;
-    Ok(holds
-        .into_iter()
-        .find(|h| match h.scope.as_str() {
-            "source" => h.scope_id == Some(step.source_id),
-            "dataset" => h.scope_id == Some(step.dataset_id),
-            _ => false,
-        })
-        .map(|h| h.basis))
+    let hold = hold_on_table(&mut conn, step.source_id, step.dataset_id, now().date()).map_err(|e| e.to_string())?;
+    Ok(hold.map(|h| h.basis))
+}
+
+/// The active hold that now covers a table through its source, itself, a column or a category.
+pub(crate) fn hold_on_table(
+    conn: &mut AnyConnection,
+    source_id: i64,
+    dataset_id: i64,
+    today: NaiveDate,
+) -> diesel::QueryResult<Option<repo::Hold>> {
+    let holds = repo::active_holds(conn, today)?;
+    if holds.iter().all(|h| h.scope == "subject") {
+        return Ok(None);
+    }
+    let columns = repo::column_ids_of(conn, dataset_id)?;
+    let categories: Vec<i64> =
+        crate::db::classification::category_ids_of(conn, &columns)?.into_values().flatten().collect();
+    Ok(hold_covering(&holds, source_id, dataset_id, &columns, &categories).cloned())
 }
 
 /// Completes a request whose steps are all done or held (E3, E17–E20): waits for recipients

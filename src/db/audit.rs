@@ -251,29 +251,9 @@ impl AuditEvent {
             Some(&self.prev_hash),
             Some(&self.hash),
         ];
-        for (i, field) in fields.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            let field = field.unwrap_or_default();
-            // A cell a spreadsheet would run as a formula is prefixed with an apostrophe
-            // (the JSON Lines export keeps every value exactly, for verification).
-            let guarded;
-            let field = if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-                guarded = format!("'{field}");
-                guarded.as_str()
-            } else {
-                field
-            };
-            if field.contains([',', '"', '\n', '\r']) {
-                out.push('"');
-                out.push_str(&field.replace('"', "\"\""));
-                out.push('"');
-            } else {
-                out.push_str(field);
-            }
-        }
-        out.push_str("\r\n");
+        let cells: Vec<&str> = fields.iter().map(|f| f.unwrap_or_default()).collect();
+        // The JSON Lines export keeps every value exactly, for verification.
+        crate::csv::write_record(out, &cells);
     }
 }
 

@@ -590,6 +590,66 @@ pub fn insert_legal_hold(conn: &mut AnyConnection, row: &super::erasure::NewHold
         .get_result(c))
 }
 
+/// Inserts a retention policy and returns its id.
+pub fn insert_retention_policy(conn: &mut AnyConnection, row: &super::retention::NewPolicy) -> QueryResult<i64> {
+    use super::schema::retention_policies;
+    per_backend!(conn, c => diesel::insert_into(retention_policies::table)
+        .values(row)
+        .returning(retention_policies::id)
+        .get_result(c))
+}
+
+/// Queues a retention run (a purge or a preview) and returns its id.
+pub fn insert_retention_run(
+    conn: &mut AnyConnection,
+    mode: &str,
+    trigger: &str,
+    by: &str,
+    now: chrono::NaiveDateTime,
+) -> QueryResult<i64> {
+    use super::schema::retention_runs;
+    per_backend!(conn, c => diesel::insert_into(retention_runs::table)
+        .values((
+            retention_runs::mode.eq(mode),
+            retention_runs::status.eq("queued"),
+            retention_runs::trigger.eq(trigger),
+            retention_runs::as_of.eq(now),
+            retention_runs::not_before.eq(now),
+            retention_runs::requested_by.eq(by),
+            retention_runs::created_at.eq(now),
+        ))
+        .returning(retention_runs::id)
+        .get_result(c))
+}
+
+/// Inserts a run's steps (many rows per statement).
+pub fn insert_retention_steps(conn: &mut AnyConnection, rows: &[super::retention::NewStep]) -> QueryResult<usize> {
+    use super::schema::retention_steps;
+    per_backend!(conn, c => diesel::insert_into(retention_steps::table).values(rows).execute(c))
+}
+
+/// The oldest retention run a worker may claim, locked as [`next_claimable_run`] locks erasure runs.
+pub fn next_claimable_retention_run(
+    conn: &mut AnyConnection,
+    now: chrono::NaiveDateTime,
+    stale: chrono::NaiveDateTime,
+) -> QueryResult<Option<i64>> {
+    use super::schema::retention_runs;
+    let claimable = retention_runs::table
+        .filter(
+            retention_runs::status
+                .eq("queued")
+                .and(retention_runs::not_before.le(now))
+                .or(retention_runs::status.eq("running").and(retention_runs::heartbeat_at.lt(stale))),
+        )
+        .order(retention_runs::id)
+        .select(retention_runs::id);
+    match conn {
+        AnyConnection::Postgres(c) => claimable.for_update().skip_locked().first(c).optional(),
+        AnyConnection::Sqlite(c) => claimable.first(c).optional(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -570,6 +570,11 @@ pub fn insert_hold(conn: &mut AnyConnection, hold: &NewHold) -> QueryResult<Hold
     legal_holds::table.find(id).select(Hold::as_select()).first(conn)
 }
 
+/// The ids of a dataset's columns.
+pub fn column_ids_of(conn: &mut AnyConnection, dataset_id: i64) -> QueryResult<Vec<i64>> {
+    dataset_columns::table.filter(dataset_columns::dataset_id.eq(dataset_id)).select(dataset_columns::id).load(conn)
+}
+
 /// Holds in force on `today`.
 pub fn active_holds(conn: &mut AnyConnection, today: NaiveDate) -> QueryResult<Vec<Hold>> {
     legal_holds::table

@@ -881,3 +881,42 @@ pub fn bump_source_counts(conn: &mut AnyConnection, source_id: i64, datasets: i6
         .execute(conn)?;
     Ok(())
 }
+
+/// A pipeline, as the records of processing name it.
+#[derive(Clone, Debug)]
+pub struct PipelineName {
+    pub id: i64,
+    pub name: String,
+    pub path: String,
+    pub source_id: i64,
+}
+
+/// Every pipeline with the datasets it reads and writes (each once, in id order).
+pub fn pipeline_datasets(conn: &mut AnyConnection) -> QueryResult<Vec<(PipelineName, Vec<i64>, Vec<i64>)>> {
+    let pipelines: Vec<(i64, String, String, i64)> = pipelines::table
+        .order(pipelines::name)
+        .select((pipelines::id, pipelines::name, pipelines::path, pipelines::source_id))
+        .load(conn)?;
+    let tables: Vec<(i64, String, i64)> = pipeline_tables::table
+        .filter(pipeline_tables::dataset_id.is_not_null())
+        .select((pipeline_tables::pipeline_id, pipeline_tables::access, pipeline_tables::dataset_id.assume_not_null()))
+        .distinct()
+        .load(conn)?;
+    let mut by_pipeline: HashMap<i64, (Vec<i64>, Vec<i64>)> = HashMap::new();
+    for (pipeline, how, dataset) in tables {
+        let entry = by_pipeline.entry(pipeline).or_default();
+        let list = if how == access::WRITE { &mut entry.1 } else { &mut entry.0 };
+        if !list.contains(&dataset) {
+            list.push(dataset);
+        }
+    }
+    Ok(pipelines
+        .into_iter()
+        .map(|(id, name, path, source_id)| {
+            let (mut reads, mut writes) = by_pipeline.remove(&id).unwrap_or_default();
+            reads.sort_unstable();
+            writes.sort_unstable();
+            (PipelineName { id, name, path, source_id }, reads, writes)
+        })
+        .collect())
+}

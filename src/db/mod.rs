@@ -12,6 +12,7 @@ pub mod erasure;
 pub mod lineage;
 pub mod models;
 pub mod propagation;
+pub mod retention;
 pub mod schema;
 pub mod search;
 

@@ -293,6 +293,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     erasure_receipts,
     dataset_erasure_actions,
     legal_holds,
+    retention_policies,
+    retention_assignments,
+    dataset_timestamps,
+    retention_runs,
+    retention_steps,
 );
 
 diesel::table! {
@@ -536,6 +541,7 @@ diesel::table! {
         created_at -> Timestamp,
         released_by -> Nullable<Text>,
         released_at -> Nullable<Timestamp>,
+        sealed_subject -> Nullable<Text>,
     }
 }
 
@@ -543,3 +549,102 @@ diesel::joinable!(erasure_steps -> erasure_requests (request_id));
 diesel::joinable!(erasure_steps -> datasets (dataset_id));
 diesel::joinable!(erasure_runs -> erasure_requests (request_id));
 diesel::joinable!(erasure_notifications -> erasure_requests (request_id));
+
+diesel::table! {
+    /// Retention policies (R1).
+    retention_policies (id) {
+        id -> BigInt,
+        name -> Text,
+        period -> Text,
+        action -> Text,
+        mask_columns -> Text,
+        legal_basis -> Text,
+        description -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Where a retention policy applies: a source, a schema, a dataset or a category.
+    retention_assignments (id) {
+        id -> BigInt,
+        policy_id -> BigInt,
+        scope -> Text,
+        scope_id -> BigInt,
+        schema_name -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// The column that dates a dataset's rows.
+    dataset_timestamps (dataset_id) {
+        dataset_id -> BigInt,
+        column_name -> Text,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Purges and their previews (R2).
+    retention_runs (id) {
+        id -> BigInt,
+        mode -> Text,
+        status -> Text,
+        trigger -> Text,
+        as_of -> Timestamp,
+        lease -> Integer,
+        claimed_by -> Nullable<Text>,
+        heartbeat_at -> Nullable<Timestamp>,
+        attempts -> Integer,
+        not_before -> Timestamp,
+        error -> Nullable<Text>,
+        requested_by -> Text,
+        receipt -> Nullable<Text>,
+        created_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// One dataset of a purge.
+    retention_steps (id) {
+        id -> BigInt,
+        run_id -> BigInt,
+        position -> Integer,
+        source_id -> BigInt,
+        dataset_id -> BigInt,
+        schema_name -> Text,
+        table_name -> Text,
+        policy_id -> BigInt,
+        policy_name -> Text,
+        period -> Text,
+        policy_from -> Text,
+        action -> Text,
+        timestamp_column -> Nullable<Text>,
+        cutoff -> Timestamp,
+        predicate -> Text,
+        masks -> Text,
+        fingerprint -> Text,
+        subject_holds -> Text,
+        hold_basis -> Nullable<Text>,
+        held_rows -> BigInt,
+        expected_rows -> BigInt,
+        status -> Text,
+        affected_rows -> BigInt,
+        remaining_rows -> Nullable<BigInt>,
+        verification -> Nullable<Text>,
+        error -> Nullable<Text>,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(retention_assignments -> retention_policies (policy_id));
+diesel::joinable!(retention_steps -> retention_runs (run_id));
+diesel::joinable!(dataset_timestamps -> datasets (dataset_id));

@@ -868,18 +868,7 @@ pub async fn personal_data_api(
                     c.origin,
                     &provenance,
                 ];
-                let line: Vec<String> = cells
-                    .iter()
-                    .map(|v| {
-                        if v.contains([',', '"', '\n']) {
-                            format!("\"{}\"", v.replace('"', "\"\""))
-                        } else {
-                            (*v).to_owned()
-                        }
-                    })
-                    .collect();
-                out.push_str(&line.join(","));
-                out.push_str("\r\n");
+                crate::csv::write_record(&mut out, &cells);
             }
             Ok(HttpResponse::Ok()
                 .insert_header((actix_web::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"))

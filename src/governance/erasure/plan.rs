@@ -346,10 +346,8 @@ pub fn plan(graph: &Graph, values: &mut Values, resolver: &mut dyn Resolver) -> 
                     Action::Mask => {
                         let mut masks = Vec::new();
                         for c in table.columns.iter().filter(|c| c.personal || c.identifier.is_some()) {
-                            if c.nullable {
-                                masks.push(Mask { column: c.name.clone(), to: None });
-                            } else if is_text(&c.data_type) {
-                                masks.push(Mask { column: c.name.clone(), to: Some(MASK_TEXT.into()) });
+                            if let Some(mask) = mask_for(&c.name, &c.data_type, c.nullable) {
+                                masks.push(mask);
                             } else {
                                 out.uncovered.push(Uncovered {
                                     dataset_id: table.dataset_id,
@@ -548,17 +546,23 @@ fn step(
 /// lines. Parent tables' columns are in their own steps' fingerprints.
 pub fn fingerprint(table: &Table, predicate: &Predicate, masks: &[Mask]) -> String {
     let mut names: BTreeSet<&str> = masks.iter().map(|m| m.column.as_str()).collect();
-    for m in &predicate.any {
-        match m {
-            Match::Value { column, .. } => {
-                names.insert(column);
+    fn collect<'a>(predicate: &'a Predicate, names: &mut BTreeSet<&'a str>) {
+        for m in &predicate.any {
+            match m {
+                Match::Value { column, .. }
+                | Match::Derived { column, .. }
+                | Match::JsonField { column, .. }
+                | Match::OlderThan { column, .. } => {
+                    names.insert(column);
+                }
+                Match::Child { columns, .. } => names.extend(columns.iter().map(String::as_str)),
             }
-            Match::Derived { column, .. } | Match::JsonField { column, .. } => {
-                names.insert(column);
-            }
-            Match::Child { columns, .. } => names.extend(columns.iter().map(String::as_str)),
+        }
+        for except in &predicate.except {
+            collect(except, names);
         }
     }
+    collect(predicate, &mut names);
     names
         .into_iter()
         .map(|n| match table.column(n) {
@@ -567,6 +571,18 @@ pub fn fingerprint(table: &Table, predicate: &Predicate, masks: &[Mask]) -> Stri
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// How a column is masked: set to NULL when it may be, to [`MASK_TEXT`] when it is NOT NULL
+/// text; `None` when it can be neither.
+pub fn mask_for(name: &str, data_type: &str, nullable: bool) -> Option<Mask> {
+    if nullable {
+        Some(Mask { column: name.to_owned(), to: None })
+    } else if is_text(data_type) {
+        Some(Mask { column: name.to_owned(), to: Some(MASK_TEXT.into()) })
+    } else {
+        None
+    }
 }
 
 fn is_text(ty: &str) -> bool {

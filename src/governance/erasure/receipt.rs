@@ -3,7 +3,8 @@
 //! the public key can check it offline. It names the subject only by the request's keyed HMAC.
 //!
 //! The file is JSON: `{"format", "body", "public_key", "signature"}`, where `body` is the
-//! receipt's own JSON as a string and the signature covers exactly its bytes.
+//! receipt's own JSON as a string and the signature covers exactly its bytes. Purge receipts
+//! (`governance::retention`) use the same file with their own format.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -77,37 +78,54 @@ pub enum ReceiptError {
 impl Receipt {
     /// The signed receipt file's text.
     pub fn sign(&self, key: &SigningKey) -> String {
-        let body = serde_json::to_string(self).unwrap_or_default();
-        let signature = key.sign_bytes(body.as_bytes());
-        let file = File {
-            format: FORMAT.into(),
-            body,
-            public_key: key.public_key().to_base64(),
-            signature: BASE64.encode(signature),
-        };
-        let mut text = serde_json::to_string_pretty(&file).unwrap_or_default();
-        text.push('\n');
-        text
+        sign_document(FORMAT, self, key)
     }
 
     /// Checks a receipt file against the trusted public key and returns what it says.
     pub fn verify(text: &str, trusted: &PublicKey) -> Result<Receipt, ReceiptError> {
-        let malformed = |e: String| ReceiptError::Malformed(e);
-        let file: File = serde_json::from_str(text).map_err(|e| malformed(e.to_string()))?;
-        if file.format != FORMAT {
-            return Err(malformed(format!("format {:?} is not {FORMAT:?}", file.format)));
-        }
-        if file.public_key.trim() != trusted.to_base64() {
-            return Err(ReceiptError::WrongKey { signed_by: file.public_key });
-        }
-        let signature = BASE64.decode(file.signature.trim()).map_err(|e| malformed(format!("signature: {e}")))?;
-        let signature: [u8; 64] =
-            signature.as_slice().try_into().map_err(|_| malformed("the signature is not 64 bytes".into()))?;
-        if !trusted.verifies(file.body.as_bytes(), &signature) {
-            return Err(ReceiptError::BadSignature);
-        }
-        serde_json::from_str(&file.body).map_err(|e| malformed(format!("body: {e}")))
+        verify_document(FORMAT, text, trusted)
     }
+}
+
+/// The `format` a receipt file declares (erasure or retention), to pick how to read it.
+pub fn format_of(text: &str) -> Result<String, ReceiptError> {
+    let file: File = serde_json::from_str(text).map_err(|e| ReceiptError::Malformed(e.to_string()))?;
+    Ok(file.format)
+}
+
+/// Signs `body` as a receipt file of `format`: the body's JSON as a string, the signer's public
+/// key and the Ed25519 signature over exactly the body's bytes.
+pub fn sign_document<T: Serialize>(format: &str, body: &T, key: &SigningKey) -> String {
+    let body = serde_json::to_string(body).unwrap_or_default();
+    let signature = key.sign_bytes(body.as_bytes());
+    let file =
+        File { format: format.into(), body, public_key: key.public_key().to_base64(), signature: BASE64.encode(signature) };
+    let mut text = serde_json::to_string_pretty(&file).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// Checks a receipt file of `format` against the trusted public key and returns its body.
+pub fn verify_document<T: serde::de::DeserializeOwned>(
+    format: &str,
+    text: &str,
+    trusted: &PublicKey,
+) -> Result<T, ReceiptError> {
+    let malformed = |e: String| ReceiptError::Malformed(e);
+    let file: File = serde_json::from_str(text).map_err(|e| malformed(e.to_string()))?;
+    if file.format != format {
+        return Err(malformed(format!("format {:?} is not {format:?}", file.format)));
+    }
+    if file.public_key.trim() != trusted.to_base64() {
+        return Err(ReceiptError::WrongKey { signed_by: file.public_key });
+    }
+    let signature = BASE64.decode(file.signature.trim()).map_err(|e| malformed(format!("signature: {e}")))?;
+    let signature: [u8; 64] =
+        signature.as_slice().try_into().map_err(|_| malformed("the signature is not 64 bytes".into()))?;
+    if !trusted.verifies(file.body.as_bytes(), &signature) {
+        return Err(ReceiptError::BadSignature);
+    }
+    serde_json::from_str(&file.body).map_err(|e| malformed(format!("body: {e}")))
 }
 
 #[cfg(test)]

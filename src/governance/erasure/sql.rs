@@ -20,10 +20,34 @@ pub enum Backend {
     Sqlite,
 }
 
-/// Which rows of a table are the subject's: those matching any of `any`.
+/// Which rows of a table a step acts on: those matching any of `any`, and none of `except`
+/// (the rows of subjects under a legal hold, which a purge spares).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Predicate {
     pub any: Vec<Match>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub except: Vec<Predicate>,
+}
+
+impl Predicate {
+    /// Renames every value set the predicate reads to `prefix` + its name.
+    pub fn prefix_values(&mut self, prefix: &str) {
+        for m in &mut self.any {
+            match m {
+                Match::Value { values, .. } | Match::JsonField { values, .. } => *values = format!("{prefix}{values}"),
+                Match::Derived { values, .. } => {
+                    for v in values.iter_mut() {
+                        *v = format!("{prefix}{v}");
+                    }
+                }
+                Match::Child { parent, .. } => parent.prefix_values(prefix),
+                Match::OlderThan { .. } => {}
+            }
+        }
+        for except in &mut self.except {
+            except.prefix_values(prefix);
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +61,9 @@ pub enum Match {
     Derived { column: String, values: Vec<String>, template: String, source_type: String },
     /// `column` is a JSON document holding one of the subject's values under the top-level `key`.
     JsonField { column: String, column_type: String, key: String, values: String, form: Form },
+    /// `column` dates the row before `cutoff` (`YYYY-MM-DD HH:MM:SS`, UTC): past its retention
+    /// period. A row with no date is never past it.
+    OlderThan { column: String, column_type: String, cutoff: String },
     /// The row points, through a foreign key, at a row of the subject in the parent table.
     Child {
         columns: Vec<String>,
@@ -75,6 +102,8 @@ pub enum SqlError {
     BadTemplate(String),
     #[error("the JSON key {0:?} cannot be used in a path")]
     BadKey(String),
+    #[error("the cutoff {0:?} is not a YYYY-MM-DD HH:MM:SS time")]
+    BadCutoff(String),
 }
 
 /// The subject's values, by identifier type.
@@ -109,7 +138,13 @@ impl Writer<'_> {
 
     fn predicate(&mut self, p: &Predicate) -> Result<String, SqlError> {
         let parts = p.any.iter().map(|m| self.matches(m)).collect::<Result<Vec<_>, _>>()?;
-        Ok(if parts.is_empty() { "1 = 0".to_owned() } else { format!("({})", parts.join(" OR ")) })
+        let mut sql = if parts.is_empty() { "1 = 0".to_owned() } else { format!("({})", parts.join(" OR ")) };
+        for except in &p.except {
+            // A NULL (say, a row with no e-mail) is not a held subject's row: COALESCE keeps
+            // such rows in the purge instead of letting NOT NULL drop them.
+            sql = format!("{sql} AND NOT COALESCE({}, FALSE)", self.predicate(except)?);
+        }
+        Ok(sql)
     }
 
     fn matches(&mut self, m: &Match) -> Result<String, SqlError> {
@@ -226,6 +261,39 @@ impl Writer<'_> {
                 }
                 let list = wanted.into_iter().map(|v| self.placeholder(v)).collect::<Vec<_>>().join(", ");
                 Ok(format!("{lhs} IN ({list})"))
+            }
+            Match::OlderThan { column, column_type, cutoff } => {
+                let ok = cutoff.len() == 19
+                    && cutoff.chars().enumerate().all(|(i, c)| match i {
+                        4 | 7 => c == '-',
+                        10 => c == ' ',
+                        13 | 16 => c == ':',
+                        _ => c.is_ascii_digit(),
+                    });
+                if !ok {
+                    return Err(SqlError::BadCutoff(cutoff.clone()));
+                }
+                let c = quote(column)?;
+                let ty = column_type.trim().to_ascii_lowercase();
+                Ok(match self.backend {
+                    Backend::Postgres => {
+                        let p = self.placeholder(&format!("{cutoff}+00"));
+                        if is_textual(&ty) {
+                            format!("CAST({c} AS timestamptz) < CAST({p} AS timestamptz)")
+                        } else {
+                            format!("{c} < CAST({p} AS {})", checked_type(&ty)?)
+                        }
+                    }
+                    Backend::Sqlite => {
+                        let p = self.placeholder(cutoff);
+                        if ty.contains("int") {
+                            // Unix seconds.
+                            format!("{c} < CAST(strftime('%s', {p}) AS INTEGER)")
+                        } else {
+                            format!("julianday({c}) < julianday({p})")
+                        }
+                    }
+                })
             }
             Match::Child { columns, parent_schema, parent_table, parent_columns, parent } => {
                 let cols = columns.iter().map(|c| quote(c)).collect::<Result<Vec<_>, _>>()?;

@@ -1,0 +1,549 @@
+//! Repository of retention: policies, where they are assigned, the timestamp column of each
+//! dataset, purge runs (worker jobs, like erasure runs) and their steps, and the legal holds'
+//! listing and release. Functions take a connection; the caller owns the transaction.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
+use diesel::prelude::*;
+
+use super::AnyConnection;
+use super::dialect;
+use super::schema::{dataset_timestamps, legal_holds, retention_assignments, retention_policies, retention_runs, retention_steps};
+
+// ---------------------------------------------------------------------------------------------
+// Policies and assignments
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = retention_policies)]
+pub struct Policy {
+    pub id: i64,
+    pub name: String,
+    pub period: String,
+    pub action: String,
+    pub mask_columns: String,
+    pub legal_basis: String,
+    pub description: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Policy {
+    /// The columns a mask policy names (none: every personal-data column of the dataset).
+    pub fn mask_column_names(&self) -> Vec<String> {
+        self.mask_columns.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
+    }
+}
+
+#[derive(Insertable, AsChangeset, Clone, Debug)]
+#[diesel(table_name = retention_policies)]
+pub struct NewPolicy {
+    pub name: String,
+    pub period: String,
+    pub action: String,
+    pub mask_columns: String,
+    pub legal_basis: String,
+    pub description: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn list_policies(conn: &mut AnyConnection) -> QueryResult<Vec<Policy>> {
+    retention_policies::table.order(retention_policies::name).select(Policy::as_select()).load(conn)
+}
+
+pub fn find_policy(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Policy>> {
+    retention_policies::table.find(id).select(Policy::as_select()).first(conn).optional()
+}
+
+pub fn find_policy_by_name(conn: &mut AnyConnection, name: &str) -> QueryResult<Option<Policy>> {
+    retention_policies::table
+        .filter(retention_policies::name.eq(name))
+        .select(Policy::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert_policy(conn: &mut AnyConnection, policy: &NewPolicy) -> QueryResult<i64> {
+    dialect::insert_retention_policy(conn, policy)
+}
+
+/// Updates a policy's terms (not its author or creation time).
+pub fn update_policy(conn: &mut AnyConnection, id: i64, policy: &NewPolicy) -> QueryResult<usize> {
+    diesel::update(retention_policies::table.find(id))
+        .set((
+            retention_policies::name.eq(&policy.name),
+            retention_policies::period.eq(&policy.period),
+            retention_policies::action.eq(&policy.action),
+            retention_policies::mask_columns.eq(&policy.mask_columns),
+            retention_policies::legal_basis.eq(&policy.legal_basis),
+            retention_policies::description.eq(&policy.description),
+            retention_policies::updated_at.eq(policy.updated_at),
+        ))
+        .execute(conn)
+}
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = retention_assignments)]
+pub struct AssignmentRow {
+    pub id: i64,
+    pub policy_id: i64,
+    pub scope: String,
+    pub scope_id: i64,
+    pub schema_name: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn list_assignments(conn: &mut AnyConnection) -> QueryResult<Vec<AssignmentRow>> {
+    retention_assignments::table.order(retention_assignments::id).select(AssignmentRow::as_select()).load(conn)
+}
+
+/// Attaches `policy_id` at a scope point, replacing what was attached there; returns the
+/// policy it replaced, if any.
+pub fn assign(
+    conn: &mut AnyConnection,
+    policy_id: i64,
+    scope: &str,
+    scope_id: i64,
+    schema_name: &str,
+    by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<i64>> {
+    let at = retention_assignments::table
+        .filter(retention_assignments::scope.eq(scope))
+        .filter(retention_assignments::scope_id.eq(scope_id))
+        .filter(retention_assignments::schema_name.eq(schema_name));
+    let previous: Option<i64> = at.select(retention_assignments::policy_id).first(conn).optional()?;
+    diesel::delete(at).execute(conn)?;
+    diesel::insert_into(retention_assignments::table)
+        .values((
+            retention_assignments::policy_id.eq(policy_id),
+            retention_assignments::scope.eq(scope),
+            retention_assignments::scope_id.eq(scope_id),
+            retention_assignments::schema_name.eq(schema_name),
+            retention_assignments::created_by.eq(by),
+            retention_assignments::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(previous)
+}
+
+/// Removes an assignment; returns it when it existed.
+pub fn unassign(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<AssignmentRow>> {
+    let row =
+        retention_assignments::table.find(id).select(AssignmentRow::as_select()).first(conn).optional()?;
+    if row.is_some() {
+        diesel::delete(retention_assignments::table.find(id)).execute(conn)?;
+    }
+    Ok(row)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timestamp columns
+
+/// The confirmed timestamp column of every dataset that has one.
+pub fn timestamps(conn: &mut AnyConnection) -> QueryResult<HashMap<i64, String>> {
+    let rows: Vec<(i64, String)> =
+        dataset_timestamps::table.select((dataset_timestamps::dataset_id, dataset_timestamps::column_name)).load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
+pub fn timestamp_of(conn: &mut AnyConnection, dataset_id: i64) -> QueryResult<Option<String>> {
+    dataset_timestamps::table.find(dataset_id).select(dataset_timestamps::column_name).first(conn).optional()
+}
+
+/// Sets (or with `None` clears) the column that dates a dataset's rows.
+pub fn set_timestamp(
+    conn: &mut AnyConnection,
+    dataset_id: i64,
+    column: Option<&str>,
+    by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::delete(dataset_timestamps::table.find(dataset_id)).execute(conn)?;
+    if let Some(column) = column {
+        diesel::insert_into(dataset_timestamps::table)
+            .values((
+                dataset_timestamps::dataset_id.eq(dataset_id),
+                dataset_timestamps::column_name.eq(column),
+                dataset_timestamps::updated_by.eq(by),
+                dataset_timestamps::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runs
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = retention_runs)]
+pub struct Run {
+    pub id: i64,
+    pub mode: String,
+    pub status: String,
+    pub trigger: String,
+    pub as_of: NaiveDateTime,
+    pub lease: i32,
+    pub claimed_by: Option<String>,
+    pub heartbeat_at: Option<NaiveDateTime>,
+    pub attempts: i32,
+    pub not_before: NaiveDateTime,
+    pub error: Option<String>,
+    pub requested_by: String,
+    pub receipt: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub started_at: Option<NaiveDateTime>,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+pub fn enqueue_run(
+    conn: &mut AnyConnection,
+    mode: &str,
+    trigger: &str,
+    by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    dialect::insert_retention_run(conn, mode, trigger, by, now)
+}
+
+pub fn find_run(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Run>> {
+    retention_runs::table.find(id).select(Run::as_select()).first(conn).optional()
+}
+
+pub fn list_runs(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<Run>> {
+    retention_runs::table.order(retention_runs::id.desc()).limit(limit).select(Run::as_select()).load(conn)
+}
+
+/// A purge that is queued or running, if any (one at a time).
+pub fn active_run(conn: &mut AnyConnection) -> QueryResult<Option<Run>> {
+    retention_runs::table
+        .filter(retention_runs::mode.eq("execute"))
+        .filter(retention_runs::status.eq_any(["queued", "running"]))
+        .order(retention_runs::id)
+        .select(Run::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// When the last scheduled run was queued.
+pub fn last_scheduled(conn: &mut AnyConnection) -> QueryResult<Option<NaiveDateTime>> {
+    retention_runs::table
+        .filter(retention_runs::trigger.eq("schedule"))
+        .select(diesel::dsl::max(retention_runs::created_at))
+        .first(conn)
+}
+
+/// Claims the oldest queued run, or a running one whose holder stopped renewing its lease.
+pub fn claim_run(
+    conn: &mut AnyConnection,
+    worker: &str,
+    lease: TimeDelta,
+    now: NaiveDateTime,
+) -> QueryResult<Option<Run>> {
+    dialect::write_transaction(conn, |conn| {
+        let stale = now - lease;
+        let Some(id) = dialect::next_claimable_retention_run(conn, now, stale)? else {
+            return Ok(None);
+        };
+        let claimed = diesel::update(
+            retention_runs::table.find(id).filter(
+                retention_runs::status
+                    .eq("queued")
+                    .or(retention_runs::status.eq("running").and(retention_runs::heartbeat_at.lt(stale))),
+            ),
+        )
+        .set((
+            retention_runs::status.eq("running"),
+            retention_runs::lease.eq(retention_runs::lease + 1),
+            retention_runs::claimed_by.eq(worker),
+            retention_runs::heartbeat_at.eq(now),
+            retention_runs::attempts.eq(retention_runs::attempts + 1),
+            retention_runs::started_at.eq(now),
+        ))
+        .execute(conn)?;
+        if claimed == 0 {
+            return Ok(None);
+        }
+        retention_runs::table.find(id).select(Run::as_select()).first(conn).optional()
+    })
+}
+
+/// Renews the lease; false when another worker has taken the run over.
+pub fn heartbeat(conn: &mut AnyConnection, run_id: i64, lease: i32, now: NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::update(
+        retention_runs::table
+            .find(run_id)
+            .filter(retention_runs::lease.eq(lease))
+            .filter(retention_runs::status.eq("running")),
+    )
+    .set(retention_runs::heartbeat_at.eq(now))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Ends a run held under `lease`; false when the lease was lost.
+pub fn finish_run(
+    conn: &mut AnyConnection,
+    run_id: i64,
+    lease: i32,
+    status: &str,
+    error: Option<&str>,
+    receipt: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(retention_runs::table.find(run_id).filter(retention_runs::lease.eq(lease)))
+        .set((
+            retention_runs::status.eq(status),
+            retention_runs::error.eq(error),
+            retention_runs::receipt.eq(receipt),
+            retention_runs::finished_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Steps
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = retention_steps)]
+pub struct Step {
+    pub id: i64,
+    pub run_id: i64,
+    pub position: i32,
+    pub source_id: i64,
+    pub dataset_id: i64,
+    pub schema_name: String,
+    pub table_name: String,
+    pub policy_id: i64,
+    pub policy_name: String,
+    pub period: String,
+    pub policy_from: String,
+    pub action: String,
+    pub timestamp_column: Option<String>,
+    pub cutoff: NaiveDateTime,
+    pub predicate: String,
+    pub masks: String,
+    pub fingerprint: String,
+    pub subject_holds: String,
+    pub hold_basis: Option<String>,
+    pub held_rows: i64,
+    pub expected_rows: i64,
+    pub status: String,
+    pub affected_rows: i64,
+    pub remaining_rows: Option<i64>,
+    pub verification: Option<String>,
+    pub error: Option<String>,
+    pub started_at: Option<NaiveDateTime>,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+#[derive(Insertable, Clone, Debug)]
+#[diesel(table_name = retention_steps)]
+pub struct NewStep {
+    pub run_id: i64,
+    pub position: i32,
+    pub source_id: i64,
+    pub dataset_id: i64,
+    pub schema_name: String,
+    pub table_name: String,
+    pub policy_id: i64,
+    pub policy_name: String,
+    pub period: String,
+    pub policy_from: String,
+    pub action: String,
+    pub timestamp_column: Option<String>,
+    pub cutoff: NaiveDateTime,
+    pub predicate: String,
+    pub masks: String,
+    pub fingerprint: String,
+    pub subject_holds: String,
+    pub hold_basis: Option<String>,
+    pub held_rows: i64,
+    pub expected_rows: i64,
+    pub status: String,
+    pub error: Option<String>,
+}
+
+pub fn insert_steps(conn: &mut AnyConnection, steps: &[NewStep]) -> QueryResult<()> {
+    for chunk in steps.chunks(100) {
+        dialect::insert_retention_steps(conn, chunk)?;
+    }
+    Ok(())
+}
+
+pub fn steps_of(conn: &mut AnyConnection, run_id: i64) -> QueryResult<Vec<Step>> {
+    retention_steps::table
+        .filter(retention_steps::run_id.eq(run_id))
+        .order(retention_steps::position)
+        .select(Step::as_select())
+        .load(conn)
+}
+
+pub fn start_step(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(retention_steps::table.find(id).filter(retention_steps::started_at.is_null()))
+        .set(retention_steps::started_at.eq(now))
+        .execute(conn)?;
+    diesel::update(retention_steps::table.find(id)).set(retention_steps::status.eq("running")).execute(conn)
+}
+
+/// Adds a committed batch's rows to a step.
+pub fn add_affected(conn: &mut AnyConnection, id: i64, rows: i64) -> QueryResult<usize> {
+    diesel::update(retention_steps::table.find(id))
+        .set(retention_steps::affected_rows.eq(retention_steps::affected_rows + rows))
+        .execute(conn)
+}
+
+/// Records a step's end.
+#[allow(clippy::too_many_arguments)]
+pub fn finish_step(
+    conn: &mut AnyConnection,
+    id: i64,
+    status: &str,
+    held_rows: Option<i64>,
+    hold_basis: Option<&str>,
+    remaining: Option<i64>,
+    verification: Option<&str>,
+    error: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let step = retention_steps::table.find(id);
+    if let Some(held) = held_rows {
+        diesel::update(step).set(retention_steps::held_rows.eq(held)).execute(conn)?;
+    }
+    if let Some(basis) = hold_basis {
+        diesel::update(step).set(retention_steps::hold_basis.eq(basis)).execute(conn)?;
+    }
+    diesel::update(step)
+        .set((
+            retention_steps::status.eq(status),
+            retention_steps::remaining_rows.eq(remaining),
+            retention_steps::verification.eq(verification),
+            retention_steps::error.eq(error),
+            retention_steps::finished_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// The newest finished preview or purge's step of every dataset: what is waiting past its
+/// period, as last counted.
+pub fn latest_counts(conn: &mut AnyConnection) -> QueryResult<HashMap<i64, (NaiveDateTime, i64)>> {
+    let rows: Vec<(i64, NaiveDateTime, i64, String, i64, i64)> = retention_steps::table
+        .inner_join(retention_runs::table)
+        .filter(retention_runs::status.eq("done"))
+        .order(retention_runs::id)
+        .select((
+            retention_steps::dataset_id,
+            retention_runs::as_of,
+            retention_steps::expected_rows,
+            retention_steps::status,
+            retention_steps::affected_rows,
+            retention_steps::held_rows,
+        ))
+        .load(conn)?;
+    let mut out = HashMap::new();
+    for (dataset, as_of, expected, status, affected, held) in rows {
+        // A preview leaves everything it counted; a purge leaves what it did not remove.
+        let waiting = if status == "previewed" { expected } else { (expected - affected).max(0).max(held) };
+        out.insert(dataset, (as_of, waiting));
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Legal holds
+
+/// Every hold, newest first, released ones included.
+pub fn list_holds(conn: &mut AnyConnection) -> QueryResult<Vec<super::erasure::Hold>> {
+    legal_holds::table
+        .order(legal_holds::id.desc())
+        .select(super::erasure::Hold::as_select())
+        .load(conn)
+}
+
+/// Releases a hold and wipes its sealed identifier; false when it was not active.
+pub fn release_hold(conn: &mut AnyConnection, id: i64, by: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::update(legal_holds::table.find(id).filter(legal_holds::released_at.is_null()))
+        .set((
+            legal_holds::released_by.eq(by),
+            legal_holds::released_at.eq(now),
+            legal_holds::sealed_subject.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Keeps a subject hold's identifier, sealed, so that purges can spare the subject's rows.
+pub fn set_hold_subject(conn: &mut AnyConnection, id: i64, sealed: &str) -> QueryResult<usize> {
+    diesel::update(legal_holds::table.find(id)).set(legal_holds::sealed_subject.eq(sealed)).execute(conn)
+}
+
+/// The sealed identifiers of the subject holds in force on `today`: (hold id, identifier type,
+/// HMAC, sealed identifier, basis).
+pub fn active_subject_holds(
+    conn: &mut AnyConnection,
+    today: NaiveDate,
+) -> QueryResult<Vec<(i64, String, String, String, String)>> {
+    let rows: Vec<(i64, Option<String>, Option<String>, Option<String>, String)> = legal_holds::table
+        .filter(legal_holds::scope.eq("subject"))
+        .filter(legal_holds::released_at.is_null())
+        .filter(legal_holds::ends_on.is_null().or(legal_holds::ends_on.ge(today)))
+        .order(legal_holds::id)
+        .select((
+            legal_holds::id,
+            legal_holds::identifier_type,
+            legal_holds::subject_hmac,
+            legal_holds::sealed_subject,
+            legal_holds::basis,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, ty, hmac, sealed, basis)| Some((id, ty?, hmac?, sealed?, basis)))
+        .collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// What inheritance and the reports read
+
+/// The personal-data categories each dataset holds, confirmed on a column or propagated to it.
+pub fn dataset_categories(conn: &mut AnyConnection) -> QueryResult<HashMap<i64, Vec<i64>>> {
+    use super::schema::{column_categories, dataset_columns, propagated_tags};
+    let confirmed: Vec<(i64, i64)> = column_categories::table
+        .inner_join(dataset_columns::table.on(dataset_columns::id.eq(column_categories::column_id)))
+        .select((dataset_columns::dataset_id, column_categories::category_id))
+        .distinct()
+        .load(conn)?;
+    let propagated: Vec<(i64, i64)> = propagated_tags::table
+        .inner_join(dataset_columns::table.on(dataset_columns::id.eq(propagated_tags::column_id)))
+        .filter(propagated_tags::tag_kind.eq(super::propagation::CATEGORY))
+        .select((dataset_columns::dataset_id, propagated_tags::tag_value))
+        .distinct()
+        .load(conn)?;
+    let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (dataset, category) in confirmed.into_iter().chain(propagated) {
+        let list = out.entry(dataset).or_default();
+        if !list.contains(&category) {
+            list.push(category);
+        }
+    }
+    Ok(out)
+}
+
+/// Active datasets with at least one personal-data column.
+pub fn personal_datasets(conn: &mut AnyConnection) -> QueryResult<std::collections::BTreeSet<i64>> {
+    use super::schema::{dataset_columns, datasets};
+    let ids: Vec<i64> = dataset_columns::table
+        .inner_join(datasets::table)
+        .filter(datasets::status.eq(super::models::ACTIVE))
+        .filter(dataset_columns::personal_data.eq(true))
+        .select(dataset_columns::dataset_id)
+        .distinct()
+        .load(conn)?;
+    Ok(ids.into_iter().collect())
+}
