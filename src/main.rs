@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use custodian::commands::actor::Actor;
 use custodian::commands::user::{self, PasswordSource};
-use custodian::commands::{self, audit, crawl, demo, erasure, ingest, lineage, migrate, seed, serve, source};
+use custodian::commands::{
+    self, audit, crawl, demo, erasure, ingest, lineage, migrate, retention, seed, serve, source,
+};
 use custodian::config::Config;
 use custodian::governance::access::{Permission, Role};
 use custodian::targets::SourceKind;
@@ -94,10 +96,14 @@ enum Command {
     /// GDPR erasure requests: submit, plan, approve, run, show, receipts.
     #[command(subcommand)]
     Erasure(erasure::ErasureCommand),
-    /// Legal holds (Art. 17(3)): what they cover is never erased.
+    /// Retention policies, purges of rows past their period, and the storage-limitation and
+    /// records-of-processing reports.
     #[command(subcommand)]
-    Hold(HoldCommand),
-    /// Erasure receipts.
+    Retention(retention::RetentionCommand),
+    /// Legal holds (Art. 17(3)): what they cover is never erased or purged.
+    #[command(subcommand)]
+    Hold(retention::HoldCommand),
+    /// Erasure and purge receipts.
     #[command(subcommand)]
     Receipt(ReceiptCommand),
     /// Run queued jobs (crawls, scans, erasures) without serving pages: several machines can
@@ -116,14 +122,8 @@ enum Command {
 }
 
 #[derive(Subcommand)]
-enum HoldCommand {
-    /// Place a legal hold on a source, a dataset or a subject.
-    Add(erasure::HoldArgs),
-}
-
-#[derive(Subcommand)]
 enum ReceiptCommand {
-    /// Check an erasure receipt's signature offline; exits 3 when it is not authentic.
+    /// Check an erasure or purge receipt's signature offline; exits 3 when it is not authentic.
     Verify {
         file: std::path::PathBuf,
         /// The public key (base64, or a file holding it): `custodian erasure public-key`.
@@ -238,6 +238,9 @@ fn main() -> ExitCode {
         Command::Erasure(command) => {
             commands::open_catalog(&config).and_then(|db| erasure::run(command, cli.actor.as_deref(), &config, &db))
         }
+        Command::Retention(command) => {
+            commands::open_catalog(&config).and_then(|db| retention::run(command, cli.actor.as_deref(), &config, &db))
+        }
         command => run(command, cli.actor.as_deref(), config).map(|()| ExitCode::SUCCESS),
     };
     match result {
@@ -264,9 +267,13 @@ fn run(command: Command, actor: Option<&str>, mut config: Config) -> anyhow::Res
             let db = commands::open_catalog(&config)?;
             erasure::run(command, actor, &config, &db).map(drop)
         }
-        Command::Hold(HoldCommand::Add(args)) => {
+        Command::Retention(command) => {
             let db = commands::open_catalog(&config)?;
-            erasure::add_hold(args, actor, &config, &db)
+            retention::run(command, actor, &config, &db).map(drop)
+        }
+        Command::Hold(command) => {
+            let db = commands::open_catalog(&config)?;
+            retention::hold(command, actor, &config, &db)
         }
         Command::Worker { until_idle } => {
             let db = commands::open_catalog(&config)?;

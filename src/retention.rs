@@ -67,13 +67,7 @@ fn validate(input: &PolicyInput) -> Result<(String, Period, Action, String), Ret
 }
 
 fn mask_columns_text(input: &PolicyInput) -> String {
-    input
-        .mask_columns
-        .split([',', '\n'])
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n")
+    input.mask_columns.split([',', '\n']).map(str::trim).filter(|c| !c.is_empty()).collect::<Vec<_>>().join("\n")
 }
 
 /// Creates a policy; audited.
@@ -182,9 +176,7 @@ pub fn assign(
         let exists = match level {
             Level::Source | Level::Schema => catalog::find_source(conn, scope_id)?.is_some(),
             Level::Dataset => catalog::find_dataset(conn, scope_id)?.is_some(),
-            Level::Category => {
-                crate::db::classification::list_categories(conn)?.iter().any(|c| c.id == scope_id)
-            }
+            Level::Category => crate::db::classification::list_categories(conn)?.iter().any(|c| c.id == scope_id),
         };
         if !exists {
             return Err(ErasureError::NotFound(format!("The {} {scope_id}", level.as_str())));
@@ -232,12 +224,14 @@ pub fn set_timestamp(
 ) -> Result<(), RetentionError> {
     let now = now();
     dialect::write_transaction(conn, |conn| {
-        catalog::find_dataset(conn, dataset_id)?.ok_or_else(|| ErasureError::NotFound(format!("Dataset {dataset_id}")))?;
+        catalog::find_dataset(conn, dataset_id)?
+            .ok_or_else(|| ErasureError::NotFound(format!("Dataset {dataset_id}")))?;
         if let Some(name) = column {
             let columns = catalog::list_columns(conn, dataset_id)?;
-            let found = columns.iter().find(|c| c.name == name).ok_or_else(|| {
-                ErasureError::Invalid(format!("The dataset has no column {name:?}."))
-            })?;
+            let found = columns
+                .iter()
+                .find(|c| c.name == name)
+                .ok_or_else(|| ErasureError::Invalid(format!("The dataset has no column {name:?}.")))?;
             if !rules::is_temporal(&found.data_type) {
                 return Err(ErasureError::Invalid(format!(
                     "{name} is {}, not a date or time: it cannot date the rows.",
@@ -367,8 +361,8 @@ pub struct DatasetRetention {
 }
 
 pub fn dataset_retention(conn: &mut AnyConnection, dataset_id: i64) -> Result<DatasetRetention, RetentionError> {
-    let (dataset, _) =
-        catalog::find_dataset(conn, dataset_id)?.ok_or_else(|| ErasureError::NotFound(format!("Dataset {dataset_id}")))?;
+    let (dataset, _) = catalog::find_dataset(conn, dataset_id)?
+        .ok_or_else(|| ErasureError::NotFound(format!("Dataset {dataset_id}")))?;
     let inheritance = Inheritance::load(conn)?;
     let columns = catalog::list_columns(conn, dataset_id)?;
     let pairs: Vec<(&str, &str)> = columns.iter().map(|c| (c.name.as_str(), c.data_type.as_str())).collect();
@@ -526,7 +520,10 @@ fn plan_run(
             step
         };
         if d.kind != "table" {
-            steps.push(skip(step, format!("a {} holds no rows of its own; its tables' policies apply", d.kind.replace('_', " "))));
+            steps.push(skip(
+                step,
+                format!("a {} holds no rows of its own; its tables' policies apply", d.kind.replace('_', " ")),
+            ));
             continue;
         }
         let writer = match writers.get_mut(&d.source_id) {
@@ -539,16 +536,15 @@ fn plan_run(
         };
         let Some(ts) = step.timestamp_column.clone() else {
             let pairs: Vec<(&str, &str)> = cols.iter().map(|c| (c.name.as_str(), c.data_type.as_str())).collect();
-            let hint = rules::suggest_timestamp(&pairs)
-                .map(|s| format!(" (suggested: {s})"))
-                .unwrap_or_default();
+            let hint = rules::suggest_timestamp(&pairs).map(|s| format!(" (suggested: {s})")).unwrap_or_default();
             steps.push(skip(step, format!("no column dates its rows: confirm one on the dataset page{hint}")));
             continue;
         };
         let live = match writer.live_columns(&d.schema_name, &d.name) {
             Ok(Some(live)) => live,
             Ok(None) => {
-                steps.push(skip(step, format!("{}.{} no longer exists; crawl the source again", d.schema_name, d.name)));
+                steps
+                    .push(skip(step, format!("{}.{} no longer exists; crawl the source again", d.schema_name, d.name)));
                 continue;
             }
             Err(e) => {
@@ -676,7 +672,8 @@ fn child_first(conn: &mut AnyConnection, steps: &[NewStep]) -> Result<Vec<usize>
             if placed[i] {
                 continue;
             }
-            let waiting = parents_of.iter().any(|(child, parents)| !placed[*child] && *child != i && parents.contains(&i));
+            let waiting =
+                parents_of.iter().any(|(child, parents)| !placed[*child] && *child != i && parents.contains(&i));
             if !waiting {
                 placed[i] = true;
                 order.push(i);
@@ -759,7 +756,11 @@ pub fn execute(
                 let reason = e.to_string();
                 dialect::write_transaction(&mut conn, |conn| {
                     repo::finish_run(conn, run.id, run.lease, "blocked", Some(&reason), None, now())?;
-                    audit::append(conn, &event(&worker, "retention.blocked", "retention_run", run.id).reason(reason.as_str()), now())?;
+                    audit::append(
+                        conn,
+                        &event(&worker, "retention.blocked", "retention_run", run.id).reason(reason.as_str()),
+                        now(),
+                    )?;
                     Ok::<_, ErasureError>(())
                 })?;
                 return Ok(());
@@ -777,12 +778,17 @@ pub fn execute(
             repo::insert_steps(conn, &rows)?;
             audit::append(
                 conn,
-                &event(&worker, if preview { "retention.preview_counted" } else { "retention.run_start" }, "retention_run", run.id)
-                    .after(json!({
-                        "datasets": rows.len(),
-                        "rows_past_period": rows.iter().map(|r| r.expected_rows).sum::<i64>(),
-                        "held_rows": rows.iter().map(|r| r.held_rows).sum::<i64>(),
-                    })),
+                &event(
+                    &worker,
+                    if preview { "retention.preview_counted" } else { "retention.run_start" },
+                    "retention_run",
+                    run.id,
+                )
+                .after(json!({
+                    "datasets": rows.len(),
+                    "rows_past_period": rows.iter().map(|r| r.expected_rows).sum::<i64>(),
+                    "held_rows": rows.iter().map(|r| r.held_rows).sum::<i64>(),
+                })),
                 now(),
             )?;
             if preview {
@@ -799,7 +805,9 @@ pub fn execute(
         // A resumed run reads the held subjects' values again.
         let mut conn = db.writer()?;
         for (id, ty, hmac, sealed, _) in repo::active_subject_holds(&mut conn, run.as_of.date())? {
-            if let Ok((_, hold_values)) = held_subject_rows(&mut conn, keys, settings, (id, &ty, &hmac, &sealed), run.as_of.date()) {
+            if let Ok((_, hold_values)) =
+                held_subject_rows(&mut conn, keys, settings, (id, &ty, &hmac, &sealed), run.as_of.date())
+            {
                 values.extend(hold_values);
             }
         }
@@ -812,7 +820,11 @@ pub fn execute(
         Err(Stop::LostLease) => Ok(()),
         Err(Stop::Blocked(reason)) => dialect::write_transaction(&mut conn, |conn| {
             repo::finish_run(conn, run.id, run.lease, "blocked", Some(&reason), None, now())?;
-            audit::append(conn, &event(&worker, "retention.blocked", "retention_run", run.id).reason(reason.as_str()), now())?;
+            audit::append(
+                conn,
+                &event(&worker, "retention.blocked", "retention_run", run.id).reason(reason.as_str()),
+                now(),
+            )?;
             Ok(())
         }),
     }
@@ -889,28 +901,42 @@ fn purge_step(
     let fail = |e: String| Stop::Blocked(format!("{table}: {e}"));
     let predicate: Predicate = serde_json::from_str(&step.predicate).map_err(|e| fail(e.to_string()))?;
     let masks: Vec<Mask> = serde_json::from_str(&step.masks).map_err(|e| fail(e.to_string()))?;
-    let record = |status: &str, held: Option<(i64, &str)>, remaining: Option<i64>, verification: Option<&str>, error: Option<&str>| {
+    let record = |status: &str,
+                  held: Option<(i64, &str)>,
+                  remaining: Option<i64>,
+                  verification: Option<&str>,
+                  error: Option<&str>| {
         let mut conn = db.writer().map_err(|e| Stop::Blocked(e.to_string()))?;
         let now = now();
         dialect::write_transaction(&mut conn, |conn| {
-            repo::finish_step(conn, step.id, status, held.map(|h| h.0), held.map(|h| h.1), remaining, verification, error, now)?;
-            let affected = repo::steps_of(conn, step.run_id)?
-                .into_iter()
-                .find(|s| s.id == step.id)
-                .map_or(0, |s| s.affected_rows);
+            repo::finish_step(
+                conn,
+                step.id,
+                status,
+                held.map(|h| h.0),
+                held.map(|h| h.1),
+                remaining,
+                verification,
+                error,
+                now,
+            )?;
+            let affected =
+                repo::steps_of(conn, step.run_id)?.into_iter().find(|s| s.id == step.id).map_or(0, |s| s.affected_rows);
             audit::append(
                 conn,
-                &event(&AuditActor::system(), &format!("retention.step_{status}"), "retention_run", run.id).after(json!({
-                    "step": step.position,
-                    "table": table,
-                    "policy": step.policy_name,
-                    "cutoff": rules::cutoff_text(step.cutoff),
-                    "action": step.action,
-                    "rows": affected,
-                    "remaining": remaining,
-                    "held_rows": held.map(|h| h.0),
-                    "error": error,
-                })),
+                &event(&AuditActor::system(), &format!("retention.step_{status}"), "retention_run", run.id).after(
+                    json!({
+                        "step": step.position,
+                        "table": table,
+                        "policy": step.policy_name,
+                        "cutoff": rules::cutoff_text(step.cutoff),
+                        "action": step.action,
+                        "rows": affected,
+                        "remaining": remaining,
+                        "held_rows": held.map(|h| h.0),
+                        "error": error,
+                    }),
+                ),
                 now,
             )
             .map(drop)
@@ -1186,7 +1212,8 @@ pub fn recent_runs(conn: &mut AnyConnection, limit: i64) -> Result<Vec<RunView>,
 /// The signed receipt of a finished purge.
 pub fn receipt(conn: &mut AnyConnection, id: i64) -> Result<String, RetentionError> {
     let run = repo::find_run(conn, id)?.ok_or_else(|| ErasureError::NotFound(format!("Purge {id}")))?;
-    run.receipt.ok_or_else(|| ErasureError::NotFound(format!("A receipt for purge {id} (it has none until it is done)")))
+    run.receipt
+        .ok_or_else(|| ErasureError::NotFound(format!("A receipt for purge {id} (it has none until it is done)")))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1241,7 +1268,8 @@ pub fn storage_limitation(conn: &mut AnyConnection) -> Result<Vec<StorageLine>, 
                 if let Some((at, n)) = counts.get(&d.id)
                     && *n > 0
                 {
-                    let mut l = line("past_due", format!("{n} rows past {} ({}) waiting", f.policy, f.period), Some(f.policy));
+                    let mut l =
+                        line("past_due", format!("{n} rows past {} ({}) waiting", f.policy, f.period), Some(f.policy));
                     l.rows_past_due = Some(*n);
                     l.counted_at = Some(utc(*at));
                     out.push(l);
@@ -1285,7 +1313,11 @@ pub fn records_of_processing(conn: &mut AnyConnection) -> Result<Vec<ProcessingR
     let name_of = |id: i64| {
         datasets.get(&id).map(|d| {
             let source = inheritance.source_name(d.source_id);
-            if d.schema_name.is_empty() { format!("{source}: {}", d.name) } else { format!("{source}.{}.{}", d.schema_name, d.name) }
+            if d.schema_name.is_empty() {
+                format!("{source}: {}", d.name)
+            } else {
+                format!("{source}.{}.{}", d.schema_name, d.name)
+            }
         })
     };
     let limit_of = |id: i64| {
@@ -1395,4 +1427,199 @@ pub fn records_csv(records: &[ProcessingRecord]) -> String {
         );
     }
     out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Legal holds (shared with erasure, E16)
+
+/// What a hold covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HoldScope {
+    Source(i64),
+    Dataset(i64),
+    Column(i64),
+    Category(i64),
+    /// A data subject, by identifier type and value (kept only as an HMAC and sealed).
+    Subject {
+        identifier_type: String,
+        value: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct HoldInput {
+    pub scope: HoldScope,
+    pub basis: String,
+    pub reason: String,
+    pub until: Option<chrono::NaiveDate>,
+}
+
+/// Places a legal hold; audited (a subject hold's audit event names no identifier).
+pub fn add_hold(
+    conn: &mut AnyConnection,
+    keys: &Keys,
+    by: &AuditActor,
+    input: &HoldInput,
+) -> Result<i64, RetentionError> {
+    use crate::governance::erasure::{HOLD_BASES, subject};
+    if !HOLD_BASES.iter().any(|(k, _)| *k == input.basis) {
+        return Err(ErasureError::Invalid(format!(
+            "The basis is one of: {}.",
+            HOLD_BASES.iter().map(|b| b.0).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let reason = input.reason.trim();
+    if reason.is_empty() {
+        return Err(ErasureError::Invalid("A hold needs a reason.".into()));
+    }
+    let now = now();
+    if input.until.is_some_and(|d| d < now.date()) {
+        return Err(ErasureError::Invalid("A hold's end date cannot be in the past.".into()));
+    }
+    let (scope, scope_id, identifier_type, subject_hmac, sealed) = match &input.scope {
+        HoldScope::Source(id) => ("source", Some(*id), None, None, None),
+        HoldScope::Dataset(id) => ("dataset", Some(*id), None, None, None),
+        HoldScope::Column(id) => ("column", Some(*id), None, None, None),
+        HoldScope::Category(id) => ("category", Some(*id), None, None, None),
+        HoldScope::Subject { identifier_type, value } => {
+            let normalised =
+                subject::normalise(identifier_type, value).map_err(|e| ErasureError::Invalid(e.to_string()))?;
+            (
+                "subject",
+                None,
+                Some(identifier_type.clone()),
+                Some(keys.subject_hmac(identifier_type, &normalised)),
+                Some(crate::erasure::seal_hold_subject(keys, identifier_type, &normalised)),
+            )
+        }
+    };
+    dialect::write_transaction(conn, |conn| {
+        let exists = match &input.scope {
+            HoldScope::Source(id) => catalog::find_source(conn, *id)?.is_some(),
+            HoldScope::Dataset(id) => catalog::find_dataset(conn, *id)?.is_some(),
+            HoldScope::Column(id) => !catalog::columns_by_id(conn, &[*id])?.is_empty(),
+            HoldScope::Category(id) => crate::db::classification::list_categories(conn)?.iter().any(|c| c.id == *id),
+            HoldScope::Subject { .. } => true,
+        };
+        if !exists {
+            return Err(ErasureError::NotFound(format!("The {scope} {}", scope_id.unwrap_or_default())));
+        }
+        let hold = erasure_repo::insert_hold(
+            conn,
+            &erasure_repo::NewHold {
+                scope: scope.into(),
+                scope_id,
+                identifier_type: identifier_type.clone(),
+                subject_hmac,
+                basis: input.basis.clone(),
+                reason: reason.to_owned(),
+                ends_on: input.until,
+                created_by: by.actor.clone(),
+                created_at: now,
+            },
+        )?;
+        if let Some(sealed) = &sealed {
+            repo::set_hold_subject(conn, hold.id, sealed)?;
+        }
+        audit::append(
+            conn,
+            &by.event("hold.add", "legal_hold")
+                .entity_id(hold.id)
+                .after(json!({
+                    "scope": scope, "scope_id": scope_id, "identifier_type": identifier_type,
+                    "basis": input.basis, "until": input.until,
+                }))
+                .reason(reason),
+            now,
+        )?;
+        Ok(hold.id)
+    })
+}
+
+/// Releases a hold (its sealed identifier is wiped); audited with the reason.
+pub fn release_hold(conn: &mut AnyConnection, by: &AuditActor, id: i64, reason: &str) -> Result<(), RetentionError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(ErasureError::Invalid("Say why the hold is released.".into()));
+    }
+    let now = now();
+    dialect::write_transaction(conn, |conn| {
+        if !repo::release_hold(conn, id, &by.actor, now)? {
+            return Err(ErasureError::Conflict(format!("Hold {id} does not exist or is already released.")));
+        }
+        audit::append(conn, &by.event("hold.release", "legal_hold").entity_id(id).reason(reason), now)?;
+        Ok(())
+    })
+}
+
+/// A hold as pages and the CLI show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct HoldView {
+    pub id: i64,
+    pub scope: String,
+    /// What it covers, for people (a subject hold shows its identifier type only).
+    pub target: String,
+    /// Where the target lives in the app, when it has a page.
+    pub link: Option<String>,
+    pub basis: String,
+    pub basis_label: String,
+    pub reason: String,
+    pub ends_on: Option<String>,
+    pub created_by: String,
+    pub created_at: String,
+    pub active: bool,
+    pub released_by: Option<String>,
+}
+
+pub fn holds(conn: &mut AnyConnection) -> Result<Vec<HoldView>, RetentionError> {
+    let rows = repo::list_holds(conn)?;
+    let inheritance = Inheritance::load(conn)?;
+    let today = now().date();
+    let mut out = Vec::with_capacity(rows.len());
+    for h in rows {
+        let id = h.scope_id.unwrap_or_default();
+        let (target, link) = match h.scope.as_str() {
+            "source" => (format!("source {}", inheritance.source_name(id)), Some(format!("/sources/{id}"))),
+            "dataset" => match catalog::find_dataset(conn, id)? {
+                Some((d, s)) => {
+                    (format!("dataset {}.{}.{}", s.name, d.schema_name, d.name), Some(format!("/datasets/{id}")))
+                }
+                None => (format!("dataset {id}"), None),
+            },
+            "column" => match catalog::columns_by_id(conn, &[id])?.into_iter().next() {
+                Some(c) => match catalog::find_dataset(conn, c.dataset_id)? {
+                    Some((d, s)) => (
+                        format!("column {}.{}.{}.{}", s.name, d.schema_name, d.name, c.name),
+                        Some(format!("/datasets/{}", d.id)),
+                    ),
+                    None => (format!("column {id}"), None),
+                },
+                None => (format!("column {id}"), None),
+            },
+            "category" => (format!("category {}", inheritance.category_label(id)), None),
+            _ => (
+                format!(
+                    "a data subject ({} {}…)",
+                    h.identifier_type.clone().unwrap_or_default(),
+                    h.subject_hmac.as_deref().unwrap_or("").chars().take(10).collect::<String>()
+                ),
+                None,
+            ),
+        };
+        out.push(HoldView {
+            id: h.id,
+            scope: h.scope.clone(),
+            target,
+            link,
+            basis_label: crate::governance::erasure::hold_basis_label(&h.basis).unwrap_or("").to_owned(),
+            basis: h.basis,
+            reason: h.reason,
+            ends_on: h.ends_on.map(|d| d.to_string()),
+            created_by: h.created_by,
+            created_at: utc(h.created_at),
+            active: h.released_at.is_none() && h.ends_on.is_none_or(|d| d >= today),
+            released_by: h.released_by,
+        });
+    }
+    Ok(out)
 }

@@ -5,7 +5,7 @@ use anyhow::{Context, anyhow, bail};
 
 use super::actor::Actor;
 use crate::classification::{self, ClassifyError, ColumnChange, Vocabulary};
-use crate::db::{Db, catalog, dialect, now};
+use crate::db::{Db, dialect, now};
 use crate::governance::access::Permission;
 
 pub struct ClassifyArgs {
@@ -17,29 +17,11 @@ pub struct ClassifyArgs {
     pub reason: Option<String>,
 }
 
-/// Splits `source.schema.table.column` (the last three parts may not contain dots; the source
-/// name never does).
-fn parse_path(path: &str) -> anyhow::Result<(&str, &str, &str, &str)> {
-    let parts: Vec<&str> = path.split('.').collect();
-    match parts.as_slice() {
-        [source, schema, table, column] => Ok((source, schema, table, column)),
-        _ => bail!("name the column as SOURCE.SCHEMA.TABLE.COLUMN, for example shop.main.customers.email"),
-    }
-}
-
 pub fn run(db: &Db, actor: Option<&str>, args: &ClassifyArgs) -> anyhow::Result<()> {
     let actor = Actor::require(db, actor, Permission::Classify)?;
-    let (source_name, schema, table, column_name) = parse_path(&args.column)?;
     let mut conn = db.writer()?;
     let changed = dialect::write_transaction(&mut conn, |conn| {
-        let source = catalog::find_source_by_name(conn, source_name)?
-            .with_context(|| format!("there is no source named {source_name:?}"))?;
-        let dataset = catalog::find_dataset_by_name(conn, source.id, schema, table)?
-            .with_context(|| format!("there is no dataset {schema}.{table} in {source_name}"))?;
-        let column = catalog::list_columns(conn, dataset.id)?
-            .into_iter()
-            .find(|c| c.name == column_name)
-            .with_context(|| format!("{schema}.{table} has no column {column_name:?}"))?;
+        let (_, column) = super::lookup::column(conn, &args.column)?;
         let vocabulary = Vocabulary::load(conn)?;
         let level = match args.level.as_deref() {
             None => None,
@@ -80,16 +62,4 @@ pub fn run(db: &Db, actor: Option<&str>, args: &ClassifyArgs) -> anyhow::Result<
         println!("Classified {}.", args.column);
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn column_paths_have_four_parts() {
-        assert_eq!(parse_path("shop.main.customers.email").unwrap(), ("shop", "main", "customers", "email"));
-        assert!(parse_path("customers.email").is_err());
-        assert!(parse_path("a.b.c.d.e").is_err());
-    }
 }

@@ -1,23 +1,23 @@
-//! `custodian erasure …`, `custodian hold add`, `custodian receipt verify` and `custodian
-//! worker`: GDPR erasure from the command line, for the privacy desk, compliance officers and
-//! operators. Each command acts as `--as USER` with that user's role.
+//! `custodian erasure …`, `custodian receipt verify` (erasure and purge receipts) and
+//! `custodian worker`: GDPR erasure from the command line, for the privacy desk, compliance
+//! officers and operators. Each command acts as `--as USER` with that user's role.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::actor::Actor;
 use crate::config::Config;
-use crate::db::erasure::{self as repo, NewHold};
-use crate::db::{Db, dialect, now};
+use crate::db::erasure as repo;
+use crate::db::{Db, now};
 use crate::erasure::{self, Submission};
 use crate::governance::access::Permission;
-use crate::governance::erasure::HOLD_BASES;
-use crate::governance::erasure::receipt::Receipt;
+use crate::governance::erasure::receipt::{self, Receipt};
+use crate::governance::retention::PurgeReceipt;
 use crate::jobs::{self, ProgressBoard, ProgressSink, WorkerContext};
 use crate::keys::Keys;
 
@@ -87,24 +87,6 @@ pub enum ErasureCommand {
     },
     /// Print the public key that verifies this instance's receipts.
     PublicKey,
-}
-
-#[derive(Debug, Clone, clap::Args)]
-pub struct HoldArgs {
-    /// What the hold covers: source, dataset (SOURCE.SCHEMA.TABLE) or subject.
-    #[arg(long)]
-    scope: String,
-    /// The source name, dataset name, or for a subject TYPE:VALUE.
-    #[arg(long)]
-    target: String,
-    /// The Art. 17(3) basis: art17_3_a … art17_3_e.
-    #[arg(long)]
-    basis: String,
-    #[arg(long)]
-    reason: String,
-    /// When the hold ends (YYYY-MM-DD).
-    #[arg(long)]
-    until: Option<NaiveDate>,
 }
 
 fn keys(config: &Config) -> anyhow::Result<Keys> {
@@ -234,7 +216,7 @@ pub fn run(command: ErasureCommand, actor: Option<&str>, config: &Config, db: &D
         ErasureCommand::SetAction { dataset, action } => {
             let actor = Actor::require(db, actor, Permission::ApproveErasure)?;
             let mut conn = db.writer()?;
-            let found = find_dataset(&mut conn, &dataset)?;
+            let found = super::lookup::dataset(&mut conn, &dataset)?.id;
             erasure::set_dataset_action(&mut conn, &actor.audit(), found, &action, now())?;
             println!("{dataset}: {action}");
         }
@@ -244,18 +226,6 @@ pub fn run(command: ErasureCommand, actor: Option<&str>, config: &Config, db: &D
 }
 
 /// `SOURCE.SCHEMA.TABLE` → the dataset's id.
-fn find_dataset(conn: &mut crate::db::AnyConnection, path: &str) -> anyhow::Result<i64> {
-    let parts: Vec<&str> = path.splitn(3, '.').collect();
-    let [source, schema, table] = parts[..] else {
-        bail!("name a dataset as SOURCE.SCHEMA.TABLE, not {path:?}");
-    };
-    let source =
-        crate::db::catalog::find_source_by_name(conn, source)?.with_context(|| format!("no source named {source}"))?;
-    let dataset = crate::db::catalog::find_dataset_by_name(conn, source.id, schema, table)?
-        .with_context(|| format!("no dataset {path} in the catalog"))?;
-    Ok(dataset.id)
-}
-
 fn print_details(d: &erasure::Details) {
     println!("request {}  {}  ({})", d.id, d.status_label, d.status);
     println!(
@@ -285,70 +255,29 @@ fn print_details(d: &erasure::Details) {
     }
 }
 
-/// `custodian hold add`: a legal hold (compliance).
-pub fn add_hold(args: HoldArgs, actor: Option<&str>, config: &Config, db: &Db) -> anyhow::Result<()> {
-    let actor = Actor::require(db, actor, Permission::ManageRetention)?;
-    if !HOLD_BASES.iter().any(|(k, _)| *k == args.basis) {
-        bail!("the basis is one of: {}", HOLD_BASES.iter().map(|b| b.0).collect::<Vec<_>>().join(", "));
-    }
-    if args.reason.trim().is_empty() {
-        bail!("a hold needs a reason");
-    }
-    let mut conn = db.writer()?;
-    let (scope_id, identifier_type, subject_hmac) = match args.scope.as_str() {
-        "source" => {
-            let source = crate::db::catalog::find_source_by_name(&mut conn, &args.target)?
-                .with_context(|| format!("no source named {}", args.target))?;
-            (Some(source.id), None, None)
-        }
-        "dataset" => (Some(find_dataset(&mut conn, &args.target)?), None, None),
-        "subject" => {
-            let (kind, value) =
-                args.target.split_once(':').context("a subject is TYPE:VALUE, e.g. email:a@example.com")?;
-            let value = crate::governance::erasure::subject::normalise(kind, value)?;
-            (None, Some(kind.to_owned()), Some(keys(config)?.subject_hmac(kind, &value)))
-        }
-        other => bail!("a hold's scope is source, dataset or subject, not {other}"),
-    };
-    let hold = dialect::write_transaction(&mut conn, |conn| {
-        let hold = repo::insert_hold(
-            conn,
-            &NewHold {
-                scope: args.scope.clone(),
-                scope_id,
-                identifier_type,
-                subject_hmac,
-                basis: args.basis.clone(),
-                reason: args.reason.trim().to_owned(),
-                ends_on: args.until,
-                created_by: actor.name.clone(),
-                created_at: now(),
-            },
-        )?;
-        crate::db::audit::append(
-            conn,
-            &actor
-                .audit()
-                .event("hold.add", "legal_hold")
-                .entity_id(hold.id)
-                .after(serde_json::json!({ "scope": args.scope, "scope_id": scope_id, "basis": args.basis }))
-                .reason(args.reason.trim()),
-            now(),
-        )?;
-        Ok::<_, diesel::result::Error>(hold)
-    })?;
-    println!("{}", hold.id);
-    Ok(())
-}
-
 /// `custodian receipt verify FILE --public-key KEY`: exit 0 when the receipt is authentic,
 /// 3 when it is not.
 pub fn verify_receipt(file: &PathBuf, public_key: &str) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let key = super::audit::read_public_key(public_key)?;
-    match Receipt::verify(&text, &key) {
-        Ok(r) => {
-            println!(
+    let checked = match receipt::format_of(&text) {
+        Ok(format) if format == crate::governance::retention::RECEIPT_FORMAT => {
+            PurgeReceipt::verify(&text, &key).map(|r| {
+                format!(
+                    "valid purge receipt: run {} as of {}, outcome {}, {} datasets, {} rows, {} held, audit events {}–{}",
+                    r.run_id,
+                    r.as_of,
+                    r.outcome,
+                    r.datasets.len(),
+                    r.datasets.iter().map(|d| d.rows).sum::<i64>(),
+                    r.datasets.iter().map(|d| d.held_rows).sum::<i64>(),
+                    r.audit_from,
+                    r.audit_to
+                )
+            })
+        }
+        _ => Receipt::verify(&text, &key).map(|r| {
+            format!(
                 "valid receipt: request {} ({}), outcome {}, {} targets, {} rows, audit events {}–{}",
                 r.request_id,
                 r.identifier_type,
@@ -357,7 +286,12 @@ pub fn verify_receipt(file: &PathBuf, public_key: &str) -> anyhow::Result<ExitCo
                 r.targets.iter().map(|t| t.rows).sum::<i64>(),
                 r.audit_from,
                 r.audit_to
-            );
+            )
+        }),
+    };
+    match checked {
+        Ok(summary) => {
+            println!("{summary}");
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
@@ -370,7 +304,7 @@ pub fn verify_receipt(file: &PathBuf, public_key: &str) -> anyhow::Result<ExitCo
 /// `custodian worker`: runs queued jobs (crawls, scans, erasures) without serving pages; with
 /// `until_idle`, exits when none is left.
 pub fn worker(config: &Config, db: &Db, until_idle: bool) -> anyhow::Result<()> {
-    let cx = WorkerContext { keys: Arc::new(keys(config)?), erasure: config.erasure };
+    let cx = WorkerContext::new(Arc::new(keys(config)?), config);
     let board = ProgressBoard::default();
     if until_idle {
         let ran = jobs::drain(db, &board, &cx);

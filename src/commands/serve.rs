@@ -17,7 +17,7 @@ use crate::web::AppState;
 pub fn state(config: Config, db: Db) -> anyhow::Result<web::Data<AppState>> {
     let progress = ProgressBoard::default();
     let keys = Arc::new(Keys::load_or_create(&config.key_path())?);
-    let cx = jobs::WorkerContext { keys: keys.clone(), erasure: config.erasure };
+    let cx = jobs::WorkerContext::new(keys.clone(), &config);
     let jobs = if config.run_worker {
         jobs::spawn_worker(db.clone(), progress.clone(), cx).context("starting the worker")?.0
     } else {

@@ -9,7 +9,9 @@ use diesel::prelude::*;
 
 use super::AnyConnection;
 use super::dialect;
-use super::schema::{dataset_timestamps, legal_holds, retention_assignments, retention_policies, retention_runs, retention_steps};
+use super::schema::{
+    dataset_timestamps, legal_holds, retention_assignments, retention_policies, retention_runs, retention_steps,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Policies and assignments
@@ -133,8 +135,7 @@ pub fn assign(
 
 /// Removes an assignment; returns it when it existed.
 pub fn unassign(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<AssignmentRow>> {
-    let row =
-        retention_assignments::table.find(id).select(AssignmentRow::as_select()).first(conn).optional()?;
+    let row = retention_assignments::table.find(id).select(AssignmentRow::as_select()).first(conn).optional()?;
     if row.is_some() {
         diesel::delete(retention_assignments::table.find(id)).execute(conn)?;
     }
@@ -146,8 +147,9 @@ pub fn unassign(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Assignm
 
 /// The confirmed timestamp column of every dataset that has one.
 pub fn timestamps(conn: &mut AnyConnection) -> QueryResult<HashMap<i64, String>> {
-    let rows: Vec<(i64, String)> =
-        dataset_timestamps::table.select((dataset_timestamps::dataset_id, dataset_timestamps::column_name)).load(conn)?;
+    let rows: Vec<(i64, String)> = dataset_timestamps::table
+        .select((dataset_timestamps::dataset_id, dataset_timestamps::column_name))
+        .load(conn)?;
     Ok(rows.into_iter().collect())
 }
 
@@ -460,10 +462,7 @@ pub fn latest_counts(conn: &mut AnyConnection) -> QueryResult<HashMap<i64, (Naiv
 
 /// Every hold, newest first, released ones included.
 pub fn list_holds(conn: &mut AnyConnection) -> QueryResult<Vec<super::erasure::Hold>> {
-    legal_holds::table
-        .order(legal_holds::id.desc())
-        .select(super::erasure::Hold::as_select())
-        .load(conn)
+    legal_holds::table.order(legal_holds::id.desc()).select(super::erasure::Hold::as_select()).load(conn)
 }
 
 /// Releases a hold and wipes its sealed identifier; false when it was not active.
@@ -502,10 +501,7 @@ pub fn active_subject_holds(
             legal_holds::basis,
         ))
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(id, ty, hmac, sealed, basis)| Some((id, ty?, hmac?, sealed?, basis)))
-        .collect())
+    Ok(rows.into_iter().filter_map(|(id, ty, hmac, sealed, basis)| Some((id, ty?, hmac?, sealed?, basis))).collect())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -546,4 +542,21 @@ pub fn personal_datasets(conn: &mut AnyConnection) -> QueryResult<std::collectio
         .distinct()
         .load(conn)?;
     Ok(ids.into_iter().collect())
+}
+
+/// Puts an interrupted run back in the queue for a retry after `not_before`.
+pub fn requeue_run(
+    conn: &mut AnyConnection,
+    run_id: i64,
+    lease: i32,
+    not_before: NaiveDateTime,
+    error: &str,
+) -> QueryResult<usize> {
+    diesel::update(retention_runs::table.find(run_id).filter(retention_runs::lease.eq(lease)))
+        .set((
+            retention_runs::status.eq("queued"),
+            retention_runs::not_before.eq(not_before),
+            retention_runs::error.eq(error),
+        ))
+        .execute(conn)
 }

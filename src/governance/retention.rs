@@ -26,9 +26,7 @@ pub struct Period {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "{0:?} is not an ISO 8601 period: write P followed by amounts, such as P90D, P13M, P7Y, P1Y6M or PT36H"
-)]
+#[error("{0:?} is not an ISO 8601 period: write P followed by amounts, such as P90D, P13M, P7Y, P1Y6M or PT36H")]
 pub struct PeriodError(pub String);
 
 impl FromStr for Period {
@@ -253,9 +251,7 @@ pub fn effective(place: &Place<'_>, assignments: &[Assignment], length_of: impl 
         let length = length_of(a.policy_id);
         let better = match &best {
             None => true,
-            Some((b, b_length)) => {
-                candidate.level < b.level || (candidate.level == b.level && length < *b_length)
-            }
+            Some((b, b_length)) => candidate.level < b.level || (candidate.level == b.level && length < *b_length),
         };
         if better {
             best = Some((candidate, length));
@@ -399,7 +395,8 @@ mod tests {
 
     #[test]
     fn the_most_specific_assignment_wins_and_the_shortest_category() {
-        let a = |policy_id, level, scope_id, schema: &str| Assignment { policy_id, level, scope_id, schema: schema.into() };
+        let a =
+            |policy_id, level, scope_id, schema: &str| Assignment { policy_id, level, scope_id, schema: schema.into() };
         let assignments = vec![
             a(1, Level::Source, 10, ""),
             a(2, Level::Schema, 10, "sales"),

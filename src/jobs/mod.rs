@@ -1,9 +1,10 @@
 //! Background work: the worker thread that claims queued jobs from the catalog and runs them,
 //! and a board of live progress that pages read. Jobs are crawls (`crawl.rs`), value scans
-//! (`scan.rs`) and erasure runs (`erasure.rs`).
+//! (`scan.rs`), erasure runs (`erasure.rs`) and purges (`retention.rs`).
 
 pub mod crawl;
 pub mod erasure;
+pub mod retention;
 pub mod scan;
 
 use std::collections::HashMap;
@@ -12,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::config::ErasureSettings;
+use crate::config::{ErasureSettings, RetentionSettings};
 use crate::db::Db;
 use crate::keys::Keys;
 
@@ -95,11 +96,19 @@ impl JobQueue {
     }
 }
 
-/// What the worker needs besides the catalog: the instance keys and erasure limits.
+/// What the worker needs besides the catalog: the instance keys, erasure limits and the
+/// retention batch size and schedule.
 #[derive(Clone)]
 pub struct WorkerContext {
     pub keys: Arc<Keys>,
     pub erasure: ErasureSettings,
+    pub retention: RetentionSettings,
+}
+
+impl WorkerContext {
+    pub fn new(keys: Arc<Keys>, config: &crate::config::Config) -> Self {
+        Self { keys, erasure: config.erasure, retention: config.retention }
+    }
 }
 
 /// Starts the worker thread; returns the queue handle that wakes it.
@@ -127,6 +136,11 @@ fn run_one(db: &Db, board: &ProgressBoard, cx: &WorkerContext) -> bool {
         Ok(true) => return true,
         Ok(false) => {}
         Err(e) => tracing::error!(error = %e, "worker could not run an erasure"),
+    }
+    match retention::run_next(db, &cx.keys, cx.erasure, cx.retention, board) {
+        Ok(true) => return true,
+        Ok(false) => {}
+        Err(e) => tracing::error!(error = %e, "worker could not run a purge"),
     }
     match crawl::run_next(db, board) {
         Ok(ran) => ran,

@@ -327,7 +327,7 @@ async fn a_request_is_planned_approved_by_another_officer_run_and_receipted() {
         assert_eq!(app.post_form(&format!("/erasure/{id}/run"), &[]).await.status, StatusCode::CONFLICT);
 
         // The test app has no worker thread: run the queue here.
-        let cx = custodian::jobs::WorkerContext { keys: app.state.keys.clone(), erasure: app.state.config.erasure };
+        let cx = custodian::jobs::WorkerContext::new(app.state.keys.clone(), &app.state.config);
         assert!(custodian::jobs::drain(&app.db, &app.state.progress, &cx) >= 1);
         let page = app.get(&format!("/erasure/{id}")).await;
         assert_contains(&page.body, "<span class=\"state state-completed\">Completed</span>");

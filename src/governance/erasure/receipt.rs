@@ -98,8 +98,12 @@ pub fn format_of(text: &str) -> Result<String, ReceiptError> {
 pub fn sign_document<T: Serialize>(format: &str, body: &T, key: &SigningKey) -> String {
     let body = serde_json::to_string(body).unwrap_or_default();
     let signature = key.sign_bytes(body.as_bytes());
-    let file =
-        File { format: format.into(), body, public_key: key.public_key().to_base64(), signature: BASE64.encode(signature) };
+    let file = File {
+        format: format.into(),
+        body,
+        public_key: key.public_key().to_base64(),
+        signature: BASE64.encode(signature),
+    };
     let mut text = serde_json::to_string_pretty(&file).unwrap_or_default();
     text.push('\n');
     text

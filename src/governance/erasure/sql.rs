@@ -468,7 +468,7 @@ mod tests {
 
     #[test]
     fn values_are_bound_and_names_quoted() {
-        let p = Predicate { any: vec![email("e\"mail")] };
+        let p = Predicate { any: vec![email("e\"mail")], except: vec![] };
         let step =
             StepSql { backend: Backend::Postgres, schema: "public", table: "cust omers", predicate: &p, masks: &[] };
         let s = step.delete(&values(), None).unwrap();
@@ -486,6 +486,7 @@ mod tests {
                 values: "customer_id".into(),
                 form: Form::Exact,
             }],
+            except: vec![],
         };
         let pg = StepSql { backend: Backend::Postgres, schema: "public", table: "orders", predicate: &p, masks: &[] };
         let s = pg.count(&values()).unwrap();
@@ -503,7 +504,7 @@ mod tests {
 
     #[test]
     fn children_carry_their_parents_subject_predicate() {
-        let parent = Predicate { any: vec![email("email")] };
+        let parent = Predicate { any: vec![email("email")], except: vec![] };
         let p = Predicate {
             any: vec![Match::Child {
                 columns: vec!["customer_id".into()],
@@ -512,6 +513,7 @@ mod tests {
                 parent_columns: vec!["id".into()],
                 parent: Box::new(parent),
             }],
+            except: vec![],
         };
         let step = StepSql { backend: Backend::Sqlite, schema: "main", table: "orders", predicate: &p, masks: &[] };
         let s = step.delete(&values(), Some(500)).unwrap();
@@ -525,7 +527,7 @@ mod tests {
 
     #[test]
     fn masks_touch_only_rows_still_unmasked() {
-        let p = Predicate { any: vec![email("email")] };
+        let p = Predicate { any: vec![email("email")], except: vec![] };
         let masks =
             [Mask { column: "email".into(), to: Some(MASK_TEXT.into()) }, Mask { column: "phone".into(), to: None }];
         let step = StepSql { backend: Backend::Postgres, schema: "public", table: "t", predicate: &p, masks: &masks };
@@ -558,6 +560,7 @@ mod tests {
                     form: Form::Lowercase,
                 },
             ],
+            except: vec![],
         };
         let step = StepSql { backend: Backend::Postgres, schema: "public", table: "t", predicate: &p, masks: &[] };
         let s = step.count(&v).unwrap();
@@ -574,6 +577,7 @@ mod tests {
                 template: format!("{MARKER}); DROP TABLE x; --"),
                 source_type: "text".into(),
             }],
+            except: vec![],
         };
         let step = StepSql { backend: Backend::Sqlite, schema: "main", table: "t", predicate: &evil, masks: &[] };
         assert!(step.count(&v).is_err());
@@ -588,6 +592,7 @@ mod tests {
                 values: "phone".into(),
                 form: Form::Digits,
             }],
+            except: vec![],
         };
         let step = StepSql { backend: Backend::Sqlite, schema: "main", table: "t", predicate: &p, masks: &[] };
         assert_eq!(step.count(&values()).unwrap().sql, "SELECT count(*) AS n FROM \"main\".\"t\" WHERE (1 = 0)");
