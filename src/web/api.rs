@@ -34,6 +34,12 @@ pub fn scope() -> actix_web::Scope {
         .route("/erasure-requests", web::get().to(list_erasure_requests))
         .route("/erasure-requests", web::post().to(create_erasure_request))
         .route("/erasure-requests/{id}", web::get().to(get_erasure_request))
+        .route("/datasets/{id}/retention", web::get().to(super::retention::api_dataset))
+        .route("/retention/policies", web::get().to(super::retention::api_policies))
+        .route("/retention/runs", web::post().to(super::retention::api_start))
+        .route("/retention/runs/{id}", web::get().to(super::retention::api_run))
+        .route("/retention/storage-limitation", web::get().to(super::retention::api_storage))
+        .route("/retention/records-of-processing", web::get().to(super::retention::api_records))
 }
 
 #[derive(Serialize)]
@@ -291,7 +297,7 @@ async fn search_catalog(state: web::Data<AppState>, params: web::Query<Params>) 
 
 /// Writes on the API take a bearer token: a browser session cannot be used for them, so no other
 /// site can make a signed-in browser write through the API.
-fn require_token(user: &CurrentUser) -> Result<(), AppError> {
+pub(crate) fn require_token(user: &CurrentUser) -> Result<(), AppError> {
     if user.token_id.is_none() {
         return Err(AppError::Unauthenticated(
             "API writes need an API token: send it as `Authorization: Bearer …`.".into(),

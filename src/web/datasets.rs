@@ -224,6 +224,13 @@ pub struct ShowPage {
     /// Whether this user may choose how erasure treats the dataset, and what it does now.
     pub can_set_erasure_action: bool,
     pub masks_on_erasure: bool,
+    /// The retention policy in force and the column that dates the rows.
+    pub retention: crate::retention::DatasetRetention,
+    pub can_set_timestamp: bool,
+    pub can_manage_retention: bool,
+    /// Policies that can be applied here (compliance only).
+    pub policies: Vec<(i64, String)>,
+    pub hold_bases: Vec<(&'static str, &'static str)>,
     pub dataset: Dataset,
     pub source: Source,
     pub kind: &'static str,
@@ -311,13 +318,18 @@ pub fn load_detail(conn: &mut crate::db::AnyConnection, id: i64) -> Result<Datas
 
 pub async fn show(state: web::Data<AppState>, user: CurrentUser, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let (detail, history, classes, lineage, erasure_action) = read(&state, move |conn| {
+    let (detail, history, classes, lineage, erasure_action, retention, policies) = read(&state, move |conn| {
         let detail = load_detail(conn, id)?;
         let history = super::audit::dataset_history(conn, id, 15)?;
         let classes = ColumnClasses::load(conn, &detail.columns)?;
         let lineage = super::lineage::load_dataset_lineage(conn, id)?;
         let action = crate::db::erasure::dataset_actions(conn)?.remove(&id);
-        Ok((detail, history, classes, lineage, action))
+        let retention = crate::retention::dataset_retention(conn, id)?;
+        let policies: Vec<(i64, String)> = crate::db::retention::list_policies(conn)?
+            .into_iter()
+            .map(|p| (p.id, format!("{} ({})", p.name, p.period)))
+            .collect();
+        Ok((detail, history, classes, lineage, action, retention, policies))
     })
     .await?;
     let DatasetDetail { dataset, source, columns, outgoing, incoming } = detail;
@@ -365,6 +377,12 @@ pub async fn show(state: web::Data<AppState>, user: CurrentUser, id: web::Path<i
         can_propose: user.can(crate::governance::access::Permission::ProposeClassification),
         can_set_erasure_action: user.can(crate::governance::access::Permission::ApproveErasure),
         masks_on_erasure: erasure_action.as_deref() == Some("mask"),
+        retention,
+        can_set_timestamp: user.can(crate::governance::access::Permission::ManageRetention)
+            || user.can(crate::governance::access::Permission::EditCatalog),
+        can_manage_retention: user.can(crate::governance::access::Permission::ManageRetention),
+        policies,
+        hold_bases: crate::governance::erasure::HOLD_BASES.to_vec(),
         kind: kind_label(&dataset.kind),
         rows: row_estimate(&dataset),
         description: view::present(&dataset.description).map(str::to_owned),

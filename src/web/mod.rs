@@ -17,6 +17,7 @@ pub mod lineage;
 pub mod login;
 pub mod pipelines;
 pub mod propagation;
+pub mod retention;
 pub mod search;
 pub mod sources;
 pub mod view;
@@ -103,6 +104,7 @@ pub enum Section {
     Audit,
     Classification,
     Erasure,
+    Retention,
     /// Pages outside the navigation (errors).
     None,
 }
@@ -188,6 +190,7 @@ impl Layout {
             Section::Audit => "audit",
             Section::Classification => "classification",
             Section::Erasure => "erasure",
+            Section::Retention => "retention",
             Section::None => "",
         };
         current == name
@@ -246,6 +249,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/{id}/edit", web::get().to(datasets::edit_form))
                 .route("/{id}/edit", web::post().to(datasets::update))
                 .route("/{id}/erasure-action", web::post().to(erasure::dataset_action))
+                .route("/{id}/retention-timestamp", web::post().to(retention::set_timestamp))
                 .route("/{id}/columns/{column}/edit", web::get().to(datasets::column_edit_form))
                 .route("/{id}/columns/{column}/edit", web::post().to(datasets::column_update))
                 .route("/{id}/columns/{column}/classify", web::get().to(classification::column_form))
@@ -276,5 +280,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/{id}/recipients/{notification}", web::post().to(erasure::recipient))
                 .route("/{id}/receipt", web::get().to(erasure::receipt)),
         )
+        .service(
+            web::scope("/retention")
+                .route("", web::get().to(retention::index))
+                .route("/policies", web::post().to(retention::create_policy))
+                .route("/policies/{id}", web::get().to(retention::policy_form))
+                .route("/policies/{id}", web::post().to(retention::update_policy))
+                .route("/assignments", web::post().to(retention::assign))
+                .route("/assignments/{id}/delete", web::post().to(retention::unassign))
+                .route("/preview", web::post().to(retention::start))
+                .route("/run", web::post().to(retention::start))
+                .route("/runs/{id}", web::get().to(retention::run))
+                .route("/runs/{id}/receipt", web::get().to(retention::receipt)),
+        )
+        .route("/holds", web::get().to(retention::holds))
+        .route("/holds", web::post().to(retention::add_hold))
+        .route("/holds/{id}/release", web::post().to(retention::release_hold))
+        .route("/reports/storage-limitation", web::get().to(retention::storage))
+        .route("/reports/records-of-processing", web::get().to(retention::records))
         .service(api::scope());
 }
