@@ -108,6 +108,7 @@ pub fn prepare(config: &Config, dir: &Path, show_progress: bool) -> anyhow::Resu
     ingest_pipelines(&db, show_progress)?;
     classify_identifying_columns(&db, show_progress)?;
     create_demo_accounts(&db, show_progress)?;
+    retention_policies(&db, config, &shop_path, show_progress)?;
     if show_progress && let Some(email) = erasure_example(&shop_path) {
         println!(
             "Try an erasure: sign in as piet (privacy desk), submit {email} at /erasure/new and plan it; \
@@ -115,6 +116,122 @@ pub fn prepare(config: &Config, dir: &Path, show_progress: bool) -> anyhow::Resu
         );
     }
     Ok(db)
+}
+
+/// The demo's retention policies: (name, period, action, basis, datasets with their timestamp
+/// column). The first is the whole source's default; the others are attached to their datasets.
+const POLICIES: &[(&str, &str, &str, &str, &[(&str, &str)])] = &[
+    (
+        "Customer relationship",
+        "P7Y",
+        "delete",
+        "Art. 6(1)(b) contract, then the limitation period for claims",
+        &[("customers", "created_at")],
+    ),
+    (
+        "Web analytics",
+        "P90D",
+        "delete",
+        "Art. 6(1)(f) legitimate interest: site analytics; raw events kept 90 days",
+        &[("web_events", "occurred_at")],
+    ),
+    (
+        "Customer service",
+        "P2Y",
+        "delete",
+        "Art. 6(1)(b) contract: answering customers; tickets kept two years for follow-up questions",
+        &[("support_tickets", "opened_at")],
+    ),
+    (
+        "Accounting records",
+        "P10Y",
+        "delete",
+        "Art. 6(1)(c) legal obligation: commercial and tax law (10 years)",
+        &[("orders", "ordered_at"), ("payments", "paid_at")],
+    ),
+    (
+        "Newsletter consent",
+        "P2Y",
+        "mask",
+        "Art. 6(1)(a) consent: sign-up addresses masked two years after sign-up",
+        &[("newsletter_subscriptions", "subscribed_at")],
+    ),
+];
+
+/// Gives the shop retention policies (web events 90 days, support tickets 2 years, …), the
+/// columns that date its tables' rows, and a legal hold on one customer with old tickets, so a
+/// newcomer can preview and run a purge. Nothing is changed when policies exist already.
+fn retention_policies(db: &Db, config: &Config, shop: &Path, show_progress: bool) -> anyhow::Result<()> {
+    use crate::retention::{self, HoldInput, HoldScope, PolicyInput, ScopeRef};
+    let mut conn = db.writer()?;
+    if !crate::db::retention::list_policies(&mut conn)?.is_empty() {
+        return Ok(());
+    }
+    let source = catalog::find_source_by_name(&mut conn, SOURCE)?.context("the demo source is missing")?;
+    let by = AuditActor::system();
+    for (name, period, action, basis, datasets) in POLICIES {
+        let input = PolicyInput {
+            name: (*name).into(),
+            period: (*period).into(),
+            action: (*action).into(),
+            mask_columns: if *action == "mask" { "email".into() } else { String::new() },
+            legal_basis: (*basis).into(),
+            description: String::new(),
+        };
+        let id = retention::create_policy(&mut conn, &by, &input)?;
+        // The first policy is the source's default; the others are the datasets' own.
+        let default = POLICIES.first().is_some_and(|p| p.0 == *name);
+        if default {
+            retention::assign(&mut conn, &by, id, &ScopeRef::Source(source.id))?;
+        }
+        for (table, column) in *datasets {
+            let dataset = catalog::find_dataset_by_name(&mut conn, source.id, "main", table)?
+                .with_context(|| format!("the demo table {table} is missing"))?;
+            if !default {
+                retention::assign(&mut conn, &by, id, &ScopeRef::Dataset(dataset.id))?;
+            }
+            retention::set_timestamp(&mut conn, &by, dataset.id, Some(column))?;
+        }
+    }
+    if let Some(email) = held_customer(shop) {
+        let keys = crate::keys::Keys::load_or_create(&config.key_path())?;
+        let hold = HoldInput {
+            scope: HoldScope::Subject { identifier_type: "email".into(), value: email },
+            basis: "art17_3_e".into(),
+            reason: "Disputed refund (case 2026-114): keep this customer's records until it is settled".into(),
+            until: None,
+        };
+        retention::add_hold(&mut conn, &keys, &by, &hold)?;
+    }
+    if show_progress {
+        println!(
+            "Added {} retention policies and a legal hold; sign in as chloe (compliance) and preview a purge at /retention.",
+            POLICIES.len()
+        );
+    }
+    Ok(())
+}
+
+/// A customer (not the erasure example) with support tickets past the two-year policy: the
+/// demo's legal hold keeps their rows through purges.
+fn held_customer(shop: &Path) -> Option<String> {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Email {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        email: String,
+    }
+    let example = erasure_example(shop).unwrap_or_default();
+    let mut conn = diesel::SqliteConnection::establish(&shop.to_string_lossy()).ok()?;
+    let found: Vec<Email> = diesel::sql_query(
+        "SELECT c.email AS email FROM customers c JOIN support_tickets t ON t.customer_id = c.id \
+         WHERE julianday(t.opened_at) < julianday('now', '-2 years', '-30 days') AND c.email <> ? \
+         GROUP BY c.id ORDER BY count(*) DESC, c.id LIMIT 1",
+    )
+    .bind::<diesel::sql_types::Text, _>(example)
+    .load(&mut conn)
+    .ok()?;
+    found.into_iter().next().map(|e| e.email)
 }
 
 /// A demo customer with orders whose e-mail was also copied into the marketing audience, so an

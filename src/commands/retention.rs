@@ -185,6 +185,7 @@ fn print_run(v: &retention::RunView) {
         let what = match s.status.as_str() {
             "skipped" => format!("skipped: {}", s.error.as_deref().unwrap_or("")),
             "held" => format!("held ({})", s.hold_basis.as_deref().unwrap_or("")),
+            _ if v.mode == "dry_run" => format!("{} past {}, would {}", s.expected_rows, s.cutoff, s.action),
             _ => format!("{} past {} → {} {}", s.expected_rows, s.cutoff, s.affected_rows, s.action),
         };
         let held =

@@ -111,17 +111,18 @@ fn assignment_target(
     inheritance: &service::Inheritance,
 ) -> Result<(String, Option<String>), AppError> {
     Ok(match a.scope.as_str() {
-        "source" => (format!("source {}", inheritance.source_name(a.scope_id)), Some(format!("/sources/{}", a.scope_id))),
+        "source" => {
+            (format!("source {}", inheritance.source_name(a.scope_id)), Some(format!("/sources/{}", a.scope_id)))
+        }
         "schema" => (
             format!("schema {}.{}", inheritance.source_name(a.scope_id), a.schema_name),
             Some(format!("/sources/{}", a.scope_id)),
         ),
         "category" => (format!("category {}", inheritance.category_label(a.scope_id)), None),
         _ => match catalog::find_dataset(conn, a.scope_id)? {
-            Some((d, s)) => (
-                format!("dataset {}.{}.{}", s.name, d.schema_name, d.name),
-                Some(format!("/datasets/{}", a.scope_id)),
-            ),
+            Some((d, s)) => {
+                (format!("dataset {}.{}.{}", s.name, d.schema_name, d.name), Some(format!("/datasets/{}", a.scope_id)))
+            }
             None => (format!("dataset {}", a.scope_id), None),
         },
     })
@@ -200,10 +201,9 @@ pub async fn create_policy(
     let outcome = write(&state, move |conn| service::create_policy(conn, &by, &input).map_err(AppError::from)).await;
     match outcome {
         Ok(_) => Ok(see_other("/retention#policies")),
-        Err(AppError::Unprocessable(m) | AppError::Conflict(m)) => render_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &index_page(&state, &auth.user, Some(m), form).await?,
-        ),
+        Err(AppError::Unprocessable(m) | AppError::Conflict(m)) => {
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &index_page(&state, &auth.user, Some(m), form).await?)
+        }
         Err(e) => Err(e),
     }
 }
@@ -320,7 +320,9 @@ pub async fn assign(
         }
         "category" => ScopeRef::Category(id_field(&form.category_id, "category")?),
         "dataset" => ScopeRef::Dataset(id_field(&form.dataset_id, "dataset")?),
-        other => return Err(AppError::BadRequest(format!("Unknown scope {other:?}: source, schema, category or dataset."))),
+        other => {
+            return Err(AppError::BadRequest(format!("Unknown scope {other:?}: source, schema, category or dataset.")));
+        }
     };
     let back = match (&scope, form.back.as_deref()) {
         (ScopeRef::Dataset(id), Some("dataset")) => format!("/datasets/{id}#retention"),
@@ -404,7 +406,10 @@ pub async fn run(
     if matches!(run.status.as_str(), "queued" | "running") {
         layout.refresh = Some(2);
     }
-    render_status(StatusCode::OK, &RunPage { layout, run, progress, can_manage: auth.user.can(Permission::ManageRetention) })
+    render_status(
+        StatusCode::OK,
+        &RunPage { layout, run, progress, can_manage: auth.user.can(Permission::ManageRetention) },
+    )
 }
 
 /// `GET /retention/runs/{id}/receipt`: the signed receipt, as a download.
@@ -611,7 +616,9 @@ pub async fn records(
             };
             render_status(StatusCode::OK, &page)
         }
-        Some("csv") => Ok(attachment("text/csv; charset=utf-8", "records-of-processing.csv", service::records_csv(&records))),
+        Some("csv") => {
+            Ok(attachment("text/csv; charset=utf-8", "records-of-processing.csv", service::records_csv(&records)))
+        }
         Some("json") => Ok(attachment(
             "application/json",
             "records-of-processing.json",
