@@ -772,7 +772,7 @@ pub fn execute(
             let mut rows = planned.steps.clone();
             if preview {
                 for r in rows.iter_mut().filter(|r| r.status == "pending") {
-                    r.status = "previewed".into();
+                    r.status = if r.action == "hold" { "held" } else { "previewed" }.into();
                 }
             }
             repo::insert_steps(conn, &rows)?;

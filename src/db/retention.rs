@@ -435,7 +435,7 @@ pub fn finish_step(
 /// The newest finished preview or purge's step of every dataset: what is waiting past its
 /// period, as last counted.
 pub fn latest_counts(conn: &mut AnyConnection) -> QueryResult<HashMap<i64, (NaiveDateTime, i64)>> {
-    let rows: Vec<(i64, NaiveDateTime, i64, String, i64, i64)> = retention_steps::table
+    let rows: Vec<(i64, NaiveDateTime, i64, String, i64)> = retention_steps::table
         .inner_join(retention_runs::table)
         .filter(retention_runs::status.eq("done"))
         .order(retention_runs::id)
@@ -445,13 +445,13 @@ pub fn latest_counts(conn: &mut AnyConnection) -> QueryResult<HashMap<i64, (Naiv
             retention_steps::expected_rows,
             retention_steps::status,
             retention_steps::affected_rows,
-            retention_steps::held_rows,
         ))
         .load(conn)?;
     let mut out = HashMap::new();
-    for (dataset, as_of, expected, status, affected, held) in rows {
-        // A preview leaves everything it counted; a purge leaves what it did not remove.
-        let waiting = if status == "previewed" { expected } else { (expected - affected).max(0).max(held) };
+    for (dataset, as_of, expected, status, affected) in rows {
+        // A preview leaves everything it counted; a purge what it did not remove. Rows a hold
+        // keeps are exempt, not waiting.
+        let waiting = if status == "previewed" { expected } else { (expected - affected).max(0) };
         out.insert(dataset, (as_of, waiting));
     }
     Ok(out)

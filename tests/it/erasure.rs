@@ -462,7 +462,13 @@ async fn four_eyes_deadlines_and_uncovered_copies() {
 
 /// `custodian worker --until-idle` on this catalog, optionally pausing at the N-th pause point.
 fn worker(app: &TestApp, pause_at: Option<usize>) -> std::process::Child {
+    worker_with(app, pause_at, &[])
+}
+
+/// The same, with more environment variables.
+pub(crate) fn worker_with(app: &TestApp, pause_at: Option<usize>, env: &[(&str, &str)]) -> std::process::Child {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_custodian"));
+    cmd.envs(env.iter().copied());
     cmd.args(["worker", "--until-idle"])
         .env("CUSTODIAN_DATABASE_URL", catalog_url(app))
         .env("CUSTODIAN_KEY_FILE", app.state.config.key_path())
@@ -485,7 +491,7 @@ pub(crate) fn catalog_url(app: &TestApp) -> String {
 }
 
 /// Waits for the worker to pause (true) or to exit (false); collects what it logged.
-fn wait_for_pause(child: &mut std::process::Child, log: &mut String) -> bool {
+pub(crate) fn wait_for_pause(child: &mut std::process::Child, log: &mut String) -> bool {
     use std::io::BufRead;
     let stderr = child.stderr.take().expect("stderr");
     let (tx, rx) = std::sync::mpsc::channel();
@@ -512,7 +518,7 @@ fn wait_for_pause(child: &mut std::process::Child, log: &mut String) -> bool {
     }
 }
 
-fn finish(mut child: std::process::Child, log: &mut String) {
+pub(crate) fn finish(mut child: std::process::Child, log: &mut String) {
     use std::io::Read;
     if let Some(mut stderr) = child.stderr.take() {
         let _ = stderr.read_to_string(log);

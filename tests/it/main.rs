@@ -14,6 +14,7 @@ mod lineage_pages;
 mod migrations;
 mod pages;
 mod propagation;
+mod retention;
 mod search;
 mod security;
 mod support;
