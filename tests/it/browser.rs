@@ -1,5 +1,7 @@
 //! End-to-end in headless Chromium (Debian's `chromium` and `chromedriver`): the served demo's
-//! home page, a search for a column, and the dataset page opened from the result.
+//! home page, a search and the dataset page it opens; a steward's edits; a suggestion accepted
+//! and propagated; an erasure from submission to a verified receipt; and a purge of the demo
+//! previewed, run and its receipt downloaded.
 //!
 //! Skipped (with a message) when chromedriver is not installed, unless
 //! `CUSTODIAN_TEST_REQUIRE_BROWSER=1`, as in CI, makes that a failure.
@@ -458,4 +460,80 @@ async fn an_erasure_goes_from_submission_to_a_verified_receipt() {
 
     assert_eq!(shop.subject_rows(), vec![0; 7], "the subject's rows are gone");
     assert_eq!(shop.others(), others, "another subject's rows changed");
+}
+
+#[actix_web::test]
+async fn a_compliance_officer_previews_and_runs_a_purge_on_the_demo_and_downloads_its_receipt() {
+    use custodian::governance::retention::PurgeReceipt;
+
+    let Some(driver) = start_driver() else {
+        return;
+    };
+    let catalog = TestCatalog::sqlite();
+    let data = tempfile::tempdir().expect("demo dir");
+    let mut config = catalog.config();
+    config.demo = true;
+    config.run_worker = true;
+    let db = custodian::commands::demo::prepare(&config, data.path(), false).expect("prepare the demo");
+    let keys = custodian::keys::Keys::load_or_create(&config.key_path()).expect("keys");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let state = custodian::commands::serve::state(config, db).expect("state");
+    let server = custodian::commands::serve::server(state, listener, 1).expect("server");
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+
+    let client = browser(&driver).await;
+    let result = async {
+        sign_in(&client, &base, "chloe", "chloe-demo-compliance").await?;
+        client.find(Locator::Css("nav a[href='/retention']")).await?.click().await?;
+        client.wait().for_element(Locator::Css("table.retention-policies")).await?;
+        let policies = client.find(Locator::Css("table.retention-policies")).await?.text().await?;
+        assert!(policies.contains("Web analytics") && policies.contains("P90D"), "policies: {policies}");
+
+        // The preview counts what waits past its period, per dataset, and changes nothing.
+        client.find(Locator::Css("form[action='/retention/preview'] button")).await?.click().await?;
+        let done = Locator::Css("main h1 .state-succeeded");
+        client.wait().at_most(Duration::from_secs(60)).for_element(done).await?;
+        let heading = client.find(Locator::Css("main h1")).await?.text().await?;
+        assert!(heading.starts_with("Preview"), "heading: {heading}");
+        let row = client.find(Locator::Css("table.retention-steps tr[data-table='main.web_events']")).await?;
+        let cells = row.find_all(Locator::Css("td")).await?;
+        let past: u64 = cells[5].text().await?.replace(',', "").parse().expect("a count");
+        let held: u64 = cells[7].text().await?.parse().expect("a count");
+        assert!(past > 1000, "web events past 90 days: {past}");
+        assert!(held > 0, "the demo's held customer has old web events");
+
+        // The purge, from the preview's page.
+        client.find(Locator::Css("form[action='/retention/run'] button")).await?.click().await?;
+        client.wait().at_most(Duration::from_secs(60)).for_element(Locator::Css("main h1 .state-succeeded")).await?;
+        let heading = client.find(Locator::Css("main h1")).await?.text().await?;
+        assert!(heading.starts_with("Purge"), "heading: {heading}");
+        let row = client.find(Locator::Css("table.retention-steps tr[data-table='main.web_events']")).await?;
+        let text = row.text().await?;
+        assert!(text.contains("verified: none left"), "web events after the purge: {text}");
+        let changed: u64 = row.find_all(Locator::Css("td")).await?[6].text().await?.parse().expect("a count");
+        assert_eq!(changed, past, "the purge removed what the preview counted");
+        let link = client.find(Locator::Css("a[href$='/receipt']")).await?.attr("href").await?.expect("href");
+        let fetched = client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 fetch(arguments[0], { credentials: 'same-origin' })
+                   .then(r => r.text().then(body => done({ status: r.status, type: r.headers.get('content-type'), body })))
+                   .catch(e => done({ status: 0, type: null, body: String(e) }));",
+                vec![serde_json::json!(link)],
+            )
+            .await?;
+        assert_eq!(fetched["status"], 200, "receipt download: {fetched}");
+        Ok::<_, fantoccini::error::CmdError>((past, fetched["body"].as_str().expect("text").to_owned()))
+    }
+    .await;
+    let _ = client.close().await;
+    handle.stop(false).await;
+    let (past, text) = result.expect("browser flow");
+    let receipt = PurgeReceipt::verify(&text, &keys.receipt_public_key()).expect("the receipt verifies");
+    let events = receipt.datasets.iter().find(|d| d.table == "main.web_events").expect("web events in the receipt");
+    assert_eq!(events.rows as u64, past);
+    assert_eq!(events.remaining, Some(0));
+    assert!(!text.contains("@example.com"), "the receipt names a person");
 }
