@@ -97,13 +97,14 @@ pub(crate) fn held_subject_rows(
     conn: &mut AnyConnection,
     keys: &Keys,
     settings: ErasureSettings,
-    hold: (i64, &str, &str, &str),
+    hold: &crate::db::retention::SubjectHold,
     today: NaiveDate,
 ) -> Result<(HashMap<i64, Predicate>, Values), ErasureError> {
-    let (hold_id, identifier_type, subject_hmac, sealed) = hold;
-    let mut values = unseal_values(keys, sealed)?;
+    let hold_id = hold.id;
+    let mut values = unseal_values(keys, &hold.sealed)?;
     let mut problems = Vec::new();
-    let (graph, mut sessions) = build_graph(conn, (identifier_type, subject_hmac), today, settings, &mut problems)?;
+    let subject = (hold.identifier_type.as_str(), hold.subject_hmac.as_str());
+    let (graph, mut sessions) = build_graph(conn, subject, today, settings, &mut problems)?;
     let plan = planner::plan(&graph, &mut values, &mut sessions);
     sessions.end();
     if let Some(problem) = problems.first() {

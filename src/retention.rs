@@ -455,13 +455,13 @@ fn plan_run(
     // Subject holds: the held subjects' rows, per dataset, to spare.
     let mut spare: HashMap<i64, Vec<Predicate>> = HashMap::new();
     let mut subject_hold_ids = Vec::new();
-    for (id, ty, hmac, sealed, _basis) in repo::active_subject_holds(conn, today)? {
-        let (rows, hold_values) = held_subject_rows(conn, keys, settings, (id, &ty, &hmac, &sealed), today)?;
+    for h in repo::active_subject_holds(conn, today)? {
+        let (rows, hold_values) = held_subject_rows(conn, keys, settings, &h, today)?;
         for (dataset, predicate) in rows {
             spare.entry(dataset).or_default().push(predicate);
         }
         values.extend(hold_values);
-        subject_hold_ids.push(id.to_string());
+        subject_hold_ids.push(h.id.to_string());
     }
     let subject_holds = subject_hold_ids.join(",");
 
@@ -802,14 +802,12 @@ pub fn execute(
         pause_point("purge planned");
         repo::steps_of(&mut conn, run.id)?
     } else {
-        // A resumed run reads the held subjects' values again.
+        // A resumed run reads the held subjects' values again; without them it must not go on
+        // (their rows would no longer be spared), so a failure here stops the attempt.
         let mut conn = db.writer()?;
-        for (id, ty, hmac, sealed, _) in repo::active_subject_holds(&mut conn, run.as_of.date())? {
-            if let Ok((_, hold_values)) =
-                held_subject_rows(&mut conn, keys, settings, (id, &ty, &hmac, &sealed), run.as_of.date())
-            {
-                values.extend(hold_values);
-            }
+        for h in repo::active_subject_holds(&mut conn, run.as_of.date())? {
+            let (_, hold_values) = held_subject_rows(&mut conn, keys, settings, &h, run.as_of.date())?;
+            values.extend(hold_values);
         }
         existing
     };
@@ -992,7 +990,7 @@ fn purge_step(
             let subject_holds: Vec<String> = repo::active_subject_holds(&mut conn, now().date())
                 .map_err(|e| Stop::Blocked(e.to_string()))?
                 .into_iter()
-                .map(|h| h.0.to_string())
+                .map(|h| h.id.to_string())
                 .collect();
             if subject_holds.join(",") != step.subject_holds {
                 return Err(fail("the subject holds changed since the purge was planned; run the purge again".into()));
@@ -1327,7 +1325,8 @@ pub fn records_of_processing(conn: &mut AnyConnection) -> Result<Vec<ProcessingR
             .map(|f| format!("{}: {} ({}, {})", name_of(id).unwrap_or_default(), f.period, f.period_words, f.action))
     };
     let mut out = Vec::new();
-    for (pipeline, reads, writes) in lineage_repo::pipeline_datasets(conn)? {
+    for pipeline in lineage_repo::pipeline_datasets(conn)? {
+        let (reads, writes) = (&pipeline.reads, &pipeline.writes);
         let touched: Vec<i64> = reads.iter().chain(writes.iter()).copied().collect();
         if !touched.iter().any(|id| personal.contains(id) || categories.contains_key(id)) {
             continue;

@@ -118,38 +118,42 @@ pub fn prepare(config: &Config, dir: &Path, show_progress: bool) -> anyhow::Resu
     Ok(db)
 }
 
+/// A retention policy of the demo and the tables (with the column that dates their rows) it
+/// is attached to.
+struct DemoPolicy(&'static str, &'static str, &'static str, &'static str, &'static [(&'static str, &'static str)]);
+
 /// The demo's retention policies: (name, period, action, basis, datasets with their timestamp
 /// column). The first is the whole source's default; the others are attached to their datasets.
-const POLICIES: &[(&str, &str, &str, &str, &[(&str, &str)])] = &[
-    (
+const POLICIES: &[DemoPolicy] = &[
+    DemoPolicy(
         "Customer relationship",
         "P7Y",
         "delete",
         "Art. 6(1)(b) contract, then the limitation period for claims",
         &[("customers", "created_at")],
     ),
-    (
+    DemoPolicy(
         "Web analytics",
         "P90D",
         "delete",
         "Art. 6(1)(f) legitimate interest: site analytics; raw events kept 90 days",
         &[("web_events", "occurred_at")],
     ),
-    (
+    DemoPolicy(
         "Customer service",
         "P2Y",
         "delete",
         "Art. 6(1)(b) contract: answering customers; tickets kept two years for follow-up questions",
         &[("support_tickets", "opened_at")],
     ),
-    (
+    DemoPolicy(
         "Accounting records",
         "P10Y",
         "delete",
         "Art. 6(1)(c) legal obligation: commercial and tax law (10 years)",
         &[("orders", "ordered_at"), ("payments", "paid_at")],
     ),
-    (
+    DemoPolicy(
         "Newsletter consent",
         "P2Y",
         "mask",
@@ -169,7 +173,7 @@ fn retention_policies(db: &Db, config: &Config, shop: &Path, show_progress: bool
     }
     let source = catalog::find_source_by_name(&mut conn, SOURCE)?.context("the demo source is missing")?;
     let by = AuditActor::system();
-    for (name, period, action, basis, datasets) in POLICIES {
+    for DemoPolicy(name, period, action, basis, datasets) in POLICIES {
         let input = PolicyInput {
             name: (*name).into(),
             period: (*period).into(),

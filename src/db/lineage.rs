@@ -882,17 +882,19 @@ pub fn bump_source_counts(conn: &mut AnyConnection, source_id: i64, datasets: i6
     Ok(())
 }
 
-/// A pipeline, as the records of processing name it.
+/// A pipeline and the datasets it reads and writes, as the records of processing name them.
 #[derive(Clone, Debug)]
-pub struct PipelineName {
+pub struct PipelineDatasets {
     pub id: i64,
     pub name: String,
     pub path: String,
     pub source_id: i64,
+    pub reads: Vec<i64>,
+    pub writes: Vec<i64>,
 }
 
 /// Every pipeline with the datasets it reads and writes (each once, in id order).
-pub fn pipeline_datasets(conn: &mut AnyConnection) -> QueryResult<Vec<(PipelineName, Vec<i64>, Vec<i64>)>> {
+pub fn pipeline_datasets(conn: &mut AnyConnection) -> QueryResult<Vec<PipelineDatasets>> {
     let pipelines: Vec<(i64, String, String, i64)> = pipelines::table
         .order(pipelines::name)
         .select((pipelines::id, pipelines::name, pipelines::path, pipelines::source_id))
@@ -916,7 +918,7 @@ pub fn pipeline_datasets(conn: &mut AnyConnection) -> QueryResult<Vec<(PipelineN
             let (mut reads, mut writes) = by_pipeline.remove(&id).unwrap_or_default();
             reads.sort_unstable();
             writes.sort_unstable();
-            (PipelineName { id, name, path, source_id }, reads, writes)
+            PipelineDatasets { id, name, path, source_id, reads, writes }
         })
         .collect())
 }

@@ -482,13 +482,21 @@ pub fn set_hold_subject(conn: &mut AnyConnection, id: i64, sealed: &str) -> Quer
     diesel::update(legal_holds::table.find(id)).set(legal_holds::sealed_subject.eq(sealed)).execute(conn)
 }
 
-/// The sealed identifiers of the subject holds in force on `today`: (hold id, identifier type,
-/// HMAC, sealed identifier, basis).
-pub fn active_subject_holds(
-    conn: &mut AnyConnection,
-    today: NaiveDate,
-) -> QueryResult<Vec<(i64, String, String, String, String)>> {
-    let rows: Vec<(i64, Option<String>, Option<String>, Option<String>, String)> = legal_holds::table
+/// A subject hold in force, with its sealed identifier.
+#[derive(Clone, Debug)]
+pub struct SubjectHold {
+    pub id: i64,
+    pub identifier_type: String,
+    pub subject_hmac: String,
+    pub sealed: String,
+    pub basis: String,
+}
+
+type SubjectHoldRow = (i64, Option<String>, Option<String>, Option<String>, String);
+
+/// The subject holds in force on `today` whose identifier is kept sealed.
+pub fn active_subject_holds(conn: &mut AnyConnection, today: NaiveDate) -> QueryResult<Vec<SubjectHold>> {
+    let rows: Vec<SubjectHoldRow> = legal_holds::table
         .filter(legal_holds::scope.eq("subject"))
         .filter(legal_holds::released_at.is_null())
         .filter(legal_holds::ends_on.is_null().or(legal_holds::ends_on.ge(today)))
@@ -501,7 +509,12 @@ pub fn active_subject_holds(
             legal_holds::basis,
         ))
         .load(conn)?;
-    Ok(rows.into_iter().filter_map(|(id, ty, hmac, sealed, basis)| Some((id, ty?, hmac?, sealed?, basis))).collect())
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, ty, hmac, sealed, basis)| {
+            Some(SubjectHold { id, identifier_type: ty?, subject_hmac: hmac?, sealed: sealed?, basis })
+        })
+        .collect())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -641,3 +641,41 @@ async fn compliance_manages_policies_and_holds_from_the_pages() {
         );
     }
 }
+
+#[actix_web::test]
+async fn the_worker_runs_a_scheduled_purge_once_per_interval_and_audits_every_step() {
+    let app = TestApp::new(crate::support::TestCatalog::sqlite());
+    let shop = shop(&app).await;
+    policies(&app, &shop);
+    let off = custodian::config::RetentionSettings { batch: 100, interval_secs: 0 };
+    let hourly = custodian::config::RetentionSettings { batch: 100, interval_secs: 3600 };
+    let mut conn = app.db.writer().unwrap();
+    assert_eq!(retention::schedule_due(&mut conn, off).unwrap(), None, "no schedule when the interval is 0");
+    drop(conn);
+    let mut cx = custodian::jobs::WorkerContext::new(app.state.keys.clone(), &app.state.config);
+    cx.retention = hourly;
+    assert!(custodian::jobs::drain(&app.db, &app.state.progress, &cx) >= 1);
+    let run = latest_run(&app);
+    assert_eq!((run.trigger.as_str(), run.status.as_str()), ("schedule", "done"), "{run:?}");
+    assert_eq!(run.requested_by, "system");
+    assert_eq!(shop.ids("events"), vec![1, 2, 3, 6, 9]);
+    // Within the hour nothing more is queued.
+    assert_eq!(custodian::jobs::drain(&app.db, &app.state.progress, &cx), 0);
+    assert_eq!(repo::list_runs(&mut app.db.reader().unwrap(), 10).unwrap().len(), 1);
+
+    use custodian::db::audit::{AuditFilter, Cursor, list_events};
+    let events = list_events(&mut app.db.reader().unwrap(), &AuditFilter::default(), Cursor::Newest, 1000).unwrap();
+    let actions: Vec<&str> = events.events.iter().map(|e| e.action.as_str()).collect();
+    for wanted in [
+        "retention.run_request",
+        "retention.run_start",
+        "retention.step_done",
+        "retention.step_held",
+        "retention.run_complete",
+    ] {
+        assert!(actions.contains(&wanted), "{wanted} in {actions:?}");
+    }
+    assert_eq!(actions.iter().filter(|a| **a == "retention.step_done").count(), 3, "{actions:?}");
+    let text = format!("{:?}", events.events);
+    assert!(!text.contains("alice@example.com"), "an audit event names the held subject");
+}
