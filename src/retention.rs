@@ -751,20 +751,7 @@ pub fn execute(
         };
         let planned = match planned {
             Ok(p) => p,
-            Err(e) => {
-                let mut conn = db.writer()?;
-                let reason = e.to_string();
-                dialect::write_transaction(&mut conn, |conn| {
-                    repo::finish_run(conn, run.id, run.lease, "blocked", Some(&reason), None, now())?;
-                    audit::append(
-                        conn,
-                        &event(&worker, "retention.blocked", "retention_run", run.id).reason(reason.as_str()),
-                        now(),
-                    )?;
-                    Ok::<_, ErasureError>(())
-                })?;
-                return Ok(());
-            }
+            Err(e) => return block(db, run, &e.to_string()),
         };
         let mut conn = db.writer()?;
         let preview = run.mode == "dry_run";
@@ -816,16 +803,22 @@ pub fn execute(
     match outcome {
         Ok(()) => dialect::write_transaction(&mut conn, |conn| complete(conn, keys, run)),
         Err(Stop::LostLease) => Ok(()),
-        Err(Stop::Blocked(reason)) => dialect::write_transaction(&mut conn, |conn| {
-            repo::finish_run(conn, run.id, run.lease, "blocked", Some(&reason), None, now())?;
-            audit::append(
-                conn,
-                &event(&worker, "retention.blocked", "retention_run", run.id).reason(reason.as_str()),
-                now(),
-            )?;
-            Ok(())
-        }),
+        Err(Stop::Blocked(reason)) => block(db, run, &reason),
     }
+}
+
+/// Ends a run that cannot go on until someone acts, with the reason; audited.
+fn block(db: &Db, run: &Run, reason: &str) -> Result<(), RetentionError> {
+    let mut conn = db.writer()?;
+    dialect::write_transaction(&mut conn, |conn| {
+        repo::finish_run(conn, run.id, run.lease, "blocked", Some(reason), None, now())?;
+        audit::append(
+            conn,
+            &event(&AuditActor::system(), "retention.blocked", "retention_run", run.id).reason(reason),
+            now(),
+        )?;
+        Ok(())
+    })
 }
 
 fn purge(

@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::NaiveDate;
-use indicatif::{ProgressBar, ProgressStyle};
 
 use super::actor::Actor;
 use crate::config::Config;
@@ -18,7 +17,7 @@ use crate::erasure::{self, Submission};
 use crate::governance::access::Permission;
 use crate::governance::erasure::receipt::{self, Receipt};
 use crate::governance::retention::PurgeReceipt;
-use crate::jobs::{self, ProgressBoard, ProgressSink, WorkerContext};
+use crate::jobs::{self, ProgressBoard, WorkerContext};
 use crate::keys::Keys;
 
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -91,20 +90,6 @@ pub enum ErasureCommand {
 
 fn keys(config: &Config) -> anyhow::Result<Keys> {
     Keys::load_or_create(&config.key_path())
-}
-
-/// A progress bar for a foreground run.
-struct Bar(ProgressBar);
-
-impl ProgressSink for Bar {
-    fn stage(&mut self, stage: &str) {
-        self.0.set_message(stage.to_owned());
-    }
-
-    fn advance(&mut self, done: u64, total: u64) {
-        self.0.set_length(total);
-        self.0.set_position(done);
-    }
 }
 
 pub fn run(command: ErasureCommand, actor: Option<&str>, config: &Config, db: &Db) -> anyhow::Result<ExitCode> {
@@ -182,13 +167,9 @@ pub fn run(command: ErasureCommand, actor: Option<&str>, config: &Config, db: &D
             )?
             .filter(|r| r.id == queued.id)
             .context("another worker claimed the run; follow it with: custodian erasure show ID")?;
-            let bar = ProgressBar::new(0);
-            bar.set_style(
-                ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} tables")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            erasure::execute(db, &keys, config.erasure, &claimed, &mut Bar(bar.clone()))?;
-            bar.finish_and_clear();
+            let mut bar = super::Bar::new("tables");
+            erasure::execute(db, &keys, config.erasure, &claimed, &mut bar)?;
+            bar.0.finish_and_clear();
             let details = erasure::details(&mut *db.reader()?, id, today)?;
             print_details(&details);
             if details.status == "blocked" {

@@ -8,7 +8,6 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
-use indicatif::{ProgressBar, ProgressStyle};
 
 use super::actor::Actor;
 use super::lookup;
@@ -16,7 +15,6 @@ use crate::config::Config;
 use crate::db::retention as repo;
 use crate::db::{Db, now};
 use crate::governance::access::Permission;
-use crate::jobs::ProgressSink;
 use crate::keys::Keys;
 use crate::retention::{self, HoldInput, HoldScope, PolicyInput, ScopeRef};
 
@@ -154,19 +152,6 @@ fn category_id(conn: &mut crate::db::AnyConnection, key: &str) -> anyhow::Result
         .with_context(|| format!("there is no category {key:?}"))
 }
 
-struct Bar(ProgressBar);
-
-impl ProgressSink for Bar {
-    fn stage(&mut self, stage: &str) {
-        self.0.set_message(stage.to_owned());
-    }
-
-    fn advance(&mut self, done: u64, total: u64) {
-        self.0.set_length(total);
-        self.0.set_position(done);
-    }
-}
-
 fn print_run(v: &retention::RunView) {
     println!(
         "purge {} ({}, {}) {}: {} rows past their period, {} changed, {} held",
@@ -270,13 +255,9 @@ pub fn run(command: RetentionCommand, actor: Option<&str>, config: &Config, db: 
             )?
             .filter(|r| r.id == id)
             .context("another worker claimed the run; follow it with: custodian retention runs ID")?;
-            let bar = ProgressBar::new(0);
-            bar.set_style(
-                ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} rows")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            retention::execute(db, &keys, config.erasure, config.retention, &claimed, &mut Bar(bar.clone()))?;
-            bar.finish_and_clear();
+            let mut bar = super::Bar::new("rows");
+            retention::execute(db, &keys, config.erasure, config.retention, &claimed, &mut bar)?;
+            bar.0.finish_and_clear();
             let v = retention::run_view(&mut *db.reader()?, id)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&v)?);

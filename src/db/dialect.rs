@@ -520,30 +520,6 @@ pub fn push_name_prefix(q: &mut SqlBuilder, alias: &str, prefix: &str) -> String
     order
 }
 
-/// The oldest erasure run a worker may claim: queued and due, or running with a heartbeat
-/// before `stale`. PostgreSQL locks the row and skips rows other workers hold
-/// (`FOR UPDATE SKIP LOCKED`, E15); on SQLite the caller's write transaction serialises claims.
-pub fn next_claimable_run(
-    conn: &mut AnyConnection,
-    now: chrono::NaiveDateTime,
-    stale: chrono::NaiveDateTime,
-) -> QueryResult<Option<i64>> {
-    use super::schema::erasure_runs;
-    let claimable = erasure_runs::table
-        .filter(
-            erasure_runs::status
-                .eq("queued")
-                .and(erasure_runs::not_before.le(now))
-                .or(erasure_runs::status.eq("running").and(erasure_runs::heartbeat_at.lt(stale))),
-        )
-        .order(erasure_runs::id)
-        .select(erasure_runs::id);
-    match conn {
-        AnyConnection::Postgres(c) => claimable.for_update().skip_locked().first(c).optional(),
-        AnyConnection::Sqlite(c) => claimable.first(c).optional(),
-    }
-}
-
 /// Inserts an erasure request and returns its id.
 pub fn insert_erasure_request(conn: &mut AnyConnection, row: &super::erasure::NewRequest) -> QueryResult<i64> {
     use super::schema::erasure_requests;
@@ -628,27 +604,95 @@ pub fn insert_retention_steps(conn: &mut AnyConnection, rows: &[super::retention
     per_backend!(conn, c => diesel::insert_into(retention_steps::table).values(rows).execute(c))
 }
 
-/// The oldest retention run a worker may claim, locked as [`next_claimable_run`] locks erasure runs.
-pub fn next_claimable_retention_run(
-    conn: &mut AnyConnection,
-    now: chrono::NaiveDateTime,
-    stale: chrono::NaiveDateTime,
-) -> QueryResult<Option<i64>> {
-    use super::schema::retention_runs;
-    let claimable = retention_runs::table
-        .filter(
-            retention_runs::status
-                .eq("queued")
-                .and(retention_runs::not_before.le(now))
-                .or(retention_runs::status.eq("running").and(retention_runs::heartbeat_at.lt(stale))),
-        )
-        .order(retention_runs::id)
-        .select(retention_runs::id);
-    match conn {
-        AnyConnection::Postgres(c) => claimable.for_update().skip_locked().first(c).optional(),
-        AnyConnection::Sqlite(c) => claimable.first(c).optional(),
-    }
+// ---------------------------------------------------------------------------------------------
+// Job queues in the catalog (erasure runs, purges). A claim raises the run's lease number, which
+// fences out any earlier holder. PostgreSQL skips rows another worker is claiming (`FOR UPDATE
+// SKIP LOCKED`, E15); SQLite's write transaction serialises claims.
+
+/// Writes `next_claimable`, `claim_run`, `heartbeat` and `requeue_run` for `$table` (a diesel
+/// table module with `status`, `not_before`, `heartbeat_at`, `lease`, `claimed_by`,
+/// `attempts`, `started_at` and `error` columns) whose rows load as `$run`.
+macro_rules! run_queue {
+    ($table:ident, $run:ty) => {
+        /// The oldest run a worker may claim, locked on PostgreSQL.
+        fn next_claimable(
+            conn: &mut AnyConnection,
+            now: NaiveDateTime,
+            stale: NaiveDateTime,
+        ) -> QueryResult<Option<i64>> {
+            let claimable = $table::table
+                .filter(
+                    $table::status
+                        .eq("queued")
+                        .and($table::not_before.le(now))
+                        .or($table::status.eq("running").and($table::heartbeat_at.lt(stale))),
+                )
+                .order($table::id)
+                .select($table::id);
+            match conn {
+                AnyConnection::Postgres(c) => claimable.for_update().skip_locked().first(c).optional(),
+                AnyConnection::Sqlite(c) => claimable.first(c).optional(),
+            }
+        }
+
+        /// Claims the oldest run that is queued and due, or running with a heartbeat older than
+        /// `lease`, for `worker`.
+        pub fn claim_run(
+            conn: &mut AnyConnection,
+            worker: &str,
+            lease: TimeDelta,
+            now: NaiveDateTime,
+        ) -> QueryResult<Option<$run>> {
+            dialect::write_transaction(conn, |conn| {
+                let stale = now - lease;
+                let Some(id) = next_claimable(conn, now, stale)? else {
+                    return Ok(None);
+                };
+                let claimed = diesel::update($table::table.find(id).filter(
+                    $table::status.eq("queued").or($table::status.eq("running").and($table::heartbeat_at.lt(stale))),
+                ))
+                .set((
+                    $table::status.eq("running"),
+                    $table::lease.eq($table::lease + 1),
+                    $table::claimed_by.eq(worker),
+                    $table::heartbeat_at.eq(now),
+                    $table::attempts.eq($table::attempts + 1),
+                    $table::started_at.eq(now),
+                ))
+                .execute(conn)?;
+                if claimed == 0 {
+                    return Ok(None);
+                }
+                $table::table.find(id).select(<$run>::as_select()).first(conn).optional()
+            })
+        }
+
+        /// Renews the lease; false when another worker has taken the run over.
+        pub fn heartbeat(conn: &mut AnyConnection, run_id: i64, lease: i32, now: NaiveDateTime) -> QueryResult<bool> {
+            let n = diesel::update(
+                $table::table.find(run_id).filter($table::lease.eq(lease)).filter($table::status.eq("running")),
+            )
+            .set($table::heartbeat_at.eq(now))
+            .execute(conn)?;
+            Ok(n == 1)
+        }
+
+        /// Puts an interrupted run back in the queue for a retry after `not_before`.
+        pub fn requeue_run(
+            conn: &mut AnyConnection,
+            run_id: i64,
+            lease: i32,
+            not_before: NaiveDateTime,
+            error: &str,
+        ) -> QueryResult<usize> {
+            diesel::update($table::table.find(run_id).filter($table::lease.eq(lease)))
+                .set(($table::status.eq("queued"), $table::not_before.eq(not_before), $table::error.eq(error)))
+                .execute(conn)
+        }
+    };
 }
+
+pub(crate) use run_queue;
 
 #[cfg(test)]
 mod tests {

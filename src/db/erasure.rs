@@ -339,56 +339,7 @@ pub fn runs_of(conn: &mut AnyConnection, request_id: i64) -> QueryResult<Vec<Run
         .load(conn)
 }
 
-/// Claims the oldest run that is queued and due, or running with a heartbeat older than
-/// `lease`, for `worker`: its lease number goes up by one and fences out any earlier holder.
-/// PostgreSQL skips rows another worker is claiming (`FOR UPDATE SKIP LOCKED`); SQLite's
-/// write transaction serialises claims.
-pub fn claim_run(
-    conn: &mut AnyConnection,
-    worker: &str,
-    lease: TimeDelta,
-    now: NaiveDateTime,
-) -> QueryResult<Option<Run>> {
-    dialect::write_transaction(conn, |conn| {
-        let stale = now - lease;
-        let Some(id) = dialect::next_claimable_run(conn, now, stale)? else {
-            return Ok(None);
-        };
-        let claimed = diesel::update(
-            erasure_runs::table.find(id).filter(
-                erasure_runs::status
-                    .eq("queued")
-                    .or(erasure_runs::status.eq("running").and(erasure_runs::heartbeat_at.lt(stale))),
-            ),
-        )
-        .set((
-            erasure_runs::status.eq("running"),
-            erasure_runs::lease.eq(erasure_runs::lease + 1),
-            erasure_runs::claimed_by.eq(worker),
-            erasure_runs::heartbeat_at.eq(now),
-            erasure_runs::attempts.eq(erasure_runs::attempts + 1),
-            erasure_runs::started_at.eq(now),
-        ))
-        .execute(conn)?;
-        if claimed == 0 {
-            return Ok(None);
-        }
-        erasure_runs::table.find(id).select(Run::as_select()).first(conn).optional()
-    })
-}
-
-/// Renews the lease; false when another worker has taken the run over.
-pub fn heartbeat(conn: &mut AnyConnection, run_id: i64, lease: i32, now: NaiveDateTime) -> QueryResult<bool> {
-    let n = diesel::update(
-        erasure_runs::table
-            .find(run_id)
-            .filter(erasure_runs::lease.eq(lease))
-            .filter(erasure_runs::status.eq("running")),
-    )
-    .set(erasure_runs::heartbeat_at.eq(now))
-    .execute(conn)?;
-    Ok(n == 1)
-}
+super::dialect::run_queue!(erasure_runs, Run);
 
 /// Ends a run held under `lease`: `done`, or `failed` with its error.
 pub fn finish_run(
@@ -709,23 +660,6 @@ pub fn copy_pairs(conn: &mut AnyConnection, into: &BTreeSet<i64>) -> QueryResult
         );
     }
     Ok(out)
-}
-
-/// Puts a run held under `lease` back in the queue, due at `not_before`, with its last error.
-pub fn requeue_run(
-    conn: &mut AnyConnection,
-    run_id: i64,
-    lease: i32,
-    not_before: NaiveDateTime,
-    error: &str,
-) -> QueryResult<usize> {
-    diesel::update(erasure_runs::table.find(run_id).filter(erasure_runs::lease.eq(lease)))
-        .set((
-            erasure_runs::status.eq("queued"),
-            erasure_runs::not_before.eq(not_before),
-            erasure_runs::error.eq(error),
-        ))
-        .execute(conn)
 }
 
 /// A recorded derivation: (to column, from column, expression template, JSON key).

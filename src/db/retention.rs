@@ -240,53 +240,7 @@ pub fn last_scheduled(conn: &mut AnyConnection) -> QueryResult<Option<NaiveDateT
         .first(conn)
 }
 
-/// Claims the oldest queued run, or a running one whose holder stopped renewing its lease.
-pub fn claim_run(
-    conn: &mut AnyConnection,
-    worker: &str,
-    lease: TimeDelta,
-    now: NaiveDateTime,
-) -> QueryResult<Option<Run>> {
-    dialect::write_transaction(conn, |conn| {
-        let stale = now - lease;
-        let Some(id) = dialect::next_claimable_retention_run(conn, now, stale)? else {
-            return Ok(None);
-        };
-        let claimed = diesel::update(
-            retention_runs::table.find(id).filter(
-                retention_runs::status
-                    .eq("queued")
-                    .or(retention_runs::status.eq("running").and(retention_runs::heartbeat_at.lt(stale))),
-            ),
-        )
-        .set((
-            retention_runs::status.eq("running"),
-            retention_runs::lease.eq(retention_runs::lease + 1),
-            retention_runs::claimed_by.eq(worker),
-            retention_runs::heartbeat_at.eq(now),
-            retention_runs::attempts.eq(retention_runs::attempts + 1),
-            retention_runs::started_at.eq(now),
-        ))
-        .execute(conn)?;
-        if claimed == 0 {
-            return Ok(None);
-        }
-        retention_runs::table.find(id).select(Run::as_select()).first(conn).optional()
-    })
-}
-
-/// Renews the lease; false when another worker has taken the run over.
-pub fn heartbeat(conn: &mut AnyConnection, run_id: i64, lease: i32, now: NaiveDateTime) -> QueryResult<bool> {
-    let n = diesel::update(
-        retention_runs::table
-            .find(run_id)
-            .filter(retention_runs::lease.eq(lease))
-            .filter(retention_runs::status.eq("running")),
-    )
-    .set(retention_runs::heartbeat_at.eq(now))
-    .execute(conn)?;
-    Ok(n == 1)
-}
+super::dialect::run_queue!(retention_runs, Run);
 
 /// Ends a run held under `lease`; false when the lease was lost.
 pub fn finish_run(
@@ -555,21 +509,4 @@ pub fn personal_datasets(conn: &mut AnyConnection) -> QueryResult<std::collectio
         .distinct()
         .load(conn)?;
     Ok(ids.into_iter().collect())
-}
-
-/// Puts an interrupted run back in the queue for a retry after `not_before`.
-pub fn requeue_run(
-    conn: &mut AnyConnection,
-    run_id: i64,
-    lease: i32,
-    not_before: NaiveDateTime,
-    error: &str,
-) -> QueryResult<usize> {
-    diesel::update(retention_runs::table.find(run_id).filter(retention_runs::lease.eq(lease)))
-        .set((
-            retention_runs::status.eq("queued"),
-            retention_runs::not_before.eq(not_before),
-            retention_runs::error.eq(error),
-        ))
-        .execute(conn)
 }

@@ -146,31 +146,10 @@ impl Period {
     }
 }
 
-/// What a retention policy does to rows past its period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// Delete the rows.
-    Delete,
-    /// Keep the rows and mask personal-data columns (the policy's, or all of the dataset's).
-    Mask,
-}
-
-impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Delete => "delete",
-            Self::Mask => "mask",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "delete" => Some(Self::Delete),
-            "mask" => Some(Self::Mask),
-            _ => None,
-        }
-    }
-}
+/// What a retention policy does to rows past its period: delete them, or keep them and mask
+/// personal-data columns (the policy's, or all of the dataset's) — the same two actions an
+/// erasure takes.
+pub use super::erasure::plan::Action;
 
 /// Where a policy is attached, from the most specific level to the least.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

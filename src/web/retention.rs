@@ -527,8 +527,8 @@ pub async fn add_hold(
                 .map_err(|_| AppError::BadRequest("Give the end date as YYYY-MM-DD.".into()))?,
         ),
     };
-    let back = match (&scope, form.back.as_deref()) {
-        (HoldScope::Dataset(d), Some("dataset")) => format!("/datasets/{d}#retention"),
+    let back = match (form.back.as_deref(), form.dataset_id.as_deref().and_then(|d| d.trim().parse::<i64>().ok())) {
+        (Some("dataset"), Some(d)) => format!("/datasets/{d}#retention"),
         _ => "/holds".to_owned(),
     };
     let input = HoldInput { scope, basis: form.basis, reason: form.reason, until };
@@ -616,15 +616,20 @@ pub async fn records(
             };
             render_status(StatusCode::OK, &page)
         }
-        Some("csv") => {
-            Ok(attachment("text/csv; charset=utf-8", "records-of-processing.csv", service::records_csv(&records)))
-        }
-        Some("json") => Ok(attachment(
+        Some(format) => records_download(&records, format),
+    }
+}
+
+/// The records of processing as a CSV or JSON download.
+fn records_download(records: &[ProcessingRecord], format: &str) -> Result<HttpResponse, AppError> {
+    match format {
+        "csv" => Ok(attachment("text/csv; charset=utf-8", "records-of-processing.csv", service::records_csv(records))),
+        "json" => Ok(attachment(
             "application/json",
             "records-of-processing.json",
             serde_json::to_string_pretty(&serde_json::json!({ "records": records })).unwrap_or_default(),
         )),
-        Some(other) => Err(AppError::BadRequest(format!("Unknown format {other:?}: use csv or json."))),
+        other => Err(AppError::BadRequest(format!("Unknown format {other:?}: use csv or json."))),
     }
 }
 
@@ -754,9 +759,5 @@ pub async fn api_records(
 ) -> Result<HttpResponse, AppError> {
     let _ = auth;
     let records = read(&state, |conn| service::records_of_processing(conn).map_err(AppError::from)).await?;
-    match query.format.as_deref().unwrap_or("json") {
-        "json" => Ok(HttpResponse::Ok().json(serde_json::json!({ "records": records }))),
-        "csv" => Ok(attachment("text/csv; charset=utf-8", "records-of-processing.csv", service::records_csv(&records))),
-        other => Err(AppError::BadRequest(format!("Unknown format {other:?}: use json or csv."))),
-    }
+    records_download(&records, query.format.as_deref().unwrap_or("json"))
 }

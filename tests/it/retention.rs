@@ -626,7 +626,31 @@ async fn compliance_manages_policies_and_holds_from_the_pages() {
             )
             .await;
         assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY, "{ctx}");
-        let id = retention::holds(&mut app.db.reader().unwrap()).unwrap()[0].id;
+        // A column hold from the dataset page.
+        let ip = catalog::list_columns(&mut app.db.reader().unwrap(), events)
+            .unwrap()
+            .into_iter()
+            .find(|c| c.name == "ip")
+            .unwrap()
+            .id;
+        let column_hold = app
+            .post_form(
+                "/holds",
+                &[
+                    ("scope", "column"),
+                    ("column_id", &ip.to_string()),
+                    ("dataset_id", &events.to_string()),
+                    ("back", "dataset"),
+                    ("basis", "art17_3_b"),
+                    ("reason", "tax audit"),
+                ],
+            )
+            .await;
+        assert_eq!(column_hold.status, StatusCode::SEE_OTHER, "{ctx}: {}", column_hold.body);
+        assert_eq!(column_hold.headers.get("location").unwrap(), &format!("/datasets/{events}#retention"));
+        assert_contains(&app.get("/holds").await.body, ".events.ip");
+        let id =
+            retention::holds(&mut app.db.reader().unwrap()).unwrap().iter().find(|h| h.scope == "subject").unwrap().id;
         let released = app.post_form(&format!("/holds/{id}/release"), &[("reason", "settled")]).await;
         assert_eq!(released.status, StatusCode::SEE_OTHER, "{ctx}");
         assert_contains(&app.get("/holds").await.body, "released by");
