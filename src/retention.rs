@@ -798,10 +798,8 @@ pub fn execute(
         }
         existing
     };
-    let outcome = purge(db, settings, retention, run, &steps, &values, progress);
-    let mut conn = db.writer()?;
-    match outcome {
-        Ok(()) => dialect::write_transaction(&mut conn, |conn| complete(conn, keys, run)),
+    match purge(db, settings, retention, run, &steps, &values, progress) {
+        Ok(()) => dialect::write_transaction(&mut *db.writer()?, |conn| complete(conn, keys, run)),
         Err(Stop::LostLease) => Ok(()),
         Err(Stop::Blocked(reason)) => block(db, run, &reason),
     }
