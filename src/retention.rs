@@ -1135,7 +1135,7 @@ pub struct StepView {
 }
 
 fn utc(t: NaiveDateTime) -> String {
-    t.and_utc().to_rfc3339()
+    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 pub fn run_view(conn: &mut AnyConnection, id: i64) -> Result<RunView, RetentionError> {

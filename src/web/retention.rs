@@ -374,6 +374,10 @@ impl RunPage {
         run_badge(status)
     }
 
+    fn skipped(&self) -> usize {
+        self.run.steps.iter().filter(|s| s.status == "skipped").count()
+    }
+
     fn finished(&self) -> bool {
         !matches!(self.run.status.as_str(), "queued" | "running")
     }
