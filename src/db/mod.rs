@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod classification;
 pub mod dialect;
 pub mod erasure;
+pub mod graph;
 pub mod lineage;
 pub mod models;
 pub mod propagation;

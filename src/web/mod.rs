@@ -12,6 +12,7 @@ pub mod datasets;
 pub mod erasure;
 pub mod errors;
 pub mod forms;
+pub mod graph;
 pub mod home;
 pub mod lineage;
 pub mod login;
@@ -250,6 +251,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/{id}/edit", web::post().to(datasets::update))
                 .route("/{id}/erasure-action", web::post().to(erasure::dataset_action))
                 .route("/{id}/retention-timestamp", web::post().to(retention::set_timestamp))
+                .route("/{id}/lineage", web::get().to(graph::page))
                 .route("/{id}/columns/{column}/edit", web::get().to(datasets::column_edit_form))
                 .route("/{id}/columns/{column}/edit", web::post().to(datasets::column_update))
                 .route("/{id}/columns/{column}/classify", web::get().to(classification::column_form))
@@ -293,6 +295,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/runs/{id}", web::get().to(retention::run))
                 .route("/runs/{id}/receipt", web::get().to(retention::receipt)),
         )
+        .route("/lineage/impact", web::get().to(graph::impact_page))
         .route("/holds", web::get().to(retention::holds))
         .route("/holds", web::post().to(retention::add_hold))
         .route("/holds/{id}/release", web::post().to(retention::release_hold))
