@@ -504,11 +504,24 @@ async fn a_compliance_officer_previews_and_runs_a_purge_on_the_demo_and_download
         assert!(past > 1000, "web events past 90 days: {past}");
         assert!(held > 0, "the demo's held customer has old web events");
 
-        // The purge, from the preview's page.
+        // The purge, from the preview's page (which itself shows a finished run: wait for the
+        // purge's own page to finish).
+        let preview_url = client.current_url().await?;
         client.find(Locator::Css("form[action='/retention/run'] button")).await?.click().await?;
-        client.wait().at_most(Duration::from_secs(60)).for_element(Locator::Css("main h1 .state-succeeded")).await?;
-        let heading = client.find(Locator::Css("main h1")).await?.text().await?;
-        assert!(heading.starts_with("Purge"), "heading: {heading}");
+        let started = Instant::now();
+        loop {
+            let url = client.current_url().await?;
+            let heading = match client.find(Locator::Css("main h1")).await {
+                Ok(h) => h.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            let done = client.find(Locator::Css("main h1 .state-succeeded")).await.is_ok();
+            if url != preview_url && heading.starts_with("Purge") && done {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "the purge did not finish: {url} shows {heading:?}");
+            actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+        }
         let row = client.find(Locator::Css("table.retention-steps tr[data-table='main.web_events']")).await?;
         let text = row.text().await?;
         assert!(text.contains("verified: none left"), "web events after the purge: {text}");
