@@ -10,6 +10,7 @@ mod crawl;
 mod erasure;
 mod erasure_web;
 mod ingest;
+mod lineage_graph;
 mod lineage_pages;
 mod migrations;
 mod pages;
