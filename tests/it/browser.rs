@@ -1,7 +1,8 @@
 //! End-to-end in headless Chromium (Debian's `chromium` and `chromedriver`): the served demo's
 //! home page, a search and the dataset page it opens; a steward's edits; a suggestion accepted
-//! and propagated; an erasure from submission to a verified receipt; and a purge of the demo
-//! previewed, run and its receipt downloaded.
+//! and propagated; an erasure from submission to a verified receipt; a purge of the demo
+//! previewed, run and its receipt downloaded; and the lineage graph explored (a node expanded, a
+//! column's path highlighted) with its impact downloaded as CSV.
 //!
 //! Skipped (with a message) when chromedriver is not installed, unless
 //! `CUSTODIAN_TEST_REQUIRE_BROWSER=1`, as in CI, makes that a failure.
@@ -549,4 +550,81 @@ async fn a_compliance_officer_previews_and_runs_a_purge_on_the_demo_and_download
     assert_eq!(events.rows as u64, past);
     assert_eq!(events.remaining, Some(0));
     assert!(!text.contains("@example.com"), "the receipt names a person");
+}
+
+#[actix_web::test]
+async fn a_data_engineer_explores_the_lineage_graph_and_downloads_the_impact() {
+    let Some(driver) = start_driver() else {
+        return;
+    };
+    let catalog = TestCatalog::sqlite();
+    let data = tempfile::tempdir().expect("demo dir");
+    let mut config = catalog.config();
+    config.demo = true;
+    let db = custodian::commands::demo::prepare(&config, data.path(), false).expect("prepare the demo");
+    let (customers, email, contact_address) = {
+        let mut conn = db.reader().expect("conn");
+        let source = custodian::db::catalog::find_source_by_name(&mut conn, "shop").unwrap().unwrap();
+        let mut dataset = |name: &str| {
+            custodian::db::catalog::find_dataset_by_name(&mut conn, source.id, "main", name).unwrap().unwrap().id
+        };
+        let (customers, audience) = (dataset("customers"), dataset("marketing_audience"));
+        let column = |conn: &mut custodian::db::AnyConnection, d: i64, n: &str| {
+            custodian::db::catalog::list_columns(conn, d).unwrap().into_iter().find(|c| c.name == n).unwrap().id
+        };
+        (customers, column(&mut conn, customers, "email"), column(&mut conn, audience, "contact_address"))
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let state = custodian::commands::serve::state(config, db).expect("state");
+    let server = custodian::commands::serve::server(state, listener, 1).expect("server");
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+
+    let client = browser(&driver).await;
+    let result = async {
+        sign_in(&client, &base, "sam", "sam-demo-steward").await?;
+        client.goto(&format!("{base}/datasets/{customers}")).await?;
+        client.find(Locator::Css(&format!("a[href='/datasets/{customers}/lineage']"))).await?.click().await?;
+        client.wait().for_element(Locator::Css("svg.lineage-graph")).await?;
+        let nodes = client.find_all(Locator::Css("svg.lineage-graph g.node")).await?;
+        assert!(nodes.len() >= 3, "customers feeds the lifetime value, the audience and the export: {}", nodes.len());
+        assert!(client.find(Locator::Css("a.column")).await.is_err(), "no node is expanded yet");
+
+        // Expand customers to its columns.
+        client.find(Locator::Css(&format!("a.node-toggle[data-toggle='{customers}']"))).await?.click().await?;
+        client.wait().for_element(Locator::Css(&format!("a.column[data-column='{email}']"))).await?;
+        let columns = client.find_all(Locator::Css(&format!("g[data-dataset='{customers}'] a.column"))).await?;
+        assert!(columns.len() >= 8, "customers' columns: {}", columns.len());
+
+        // Highlight the e-mail's path: it reaches the marketing audience's contact_address.
+        client.find(Locator::Css(&format!("a.column[data-column='{email}']"))).await?.click().await?;
+        client.wait().for_element(Locator::Css(&format!("a.column-highlighted[data-column='{contact_address}']"))).await?;
+        assert!(!client.find_all(Locator::Css("path.edge-highlighted")).await?.is_empty(), "no highlighted edge");
+        let summary = client.find(Locator::Css("p.count")).await?.text().await?;
+        assert!(summary.contains("main.customers.email"), "summary: {summary}");
+
+        // The impact of the e-mail column, downloaded as CSV.
+        client.find(Locator::Css("a[href^='/lineage/impact']")).await?.click().await?;
+        client.wait().for_element(Locator::Css("table.impact")).await?;
+        let link = client.find(Locator::Css("a[href$='format=csv']")).await?.attr("href").await?.expect("href");
+        let fetched = client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 fetch(arguments[0], { credentials: 'same-origin' })
+                   .then(r => r.text().then(body => done({ status: r.status, type: r.headers.get('content-type'), body })))
+                   .catch(e => done({ status: 0, type: null, body: String(e) }));",
+                vec![serde_json::json!(link)],
+            )
+            .await?;
+        assert_eq!(fetched["status"], 200, "impact CSV: {fetched}");
+        assert_eq!(fetched["type"], "text/csv; charset=utf-8");
+        Ok::<_, fantoccini::error::CmdError>(fetched["body"].as_str().expect("text").to_owned())
+    }
+    .await;
+    let _ = client.close().await;
+    handle.stop(false).await;
+    let csv = result.expect("browser flow");
+    assert!(csv.starts_with("kind,source,dataset,column,distance,via"), "{csv}");
+    assert!(csv.contains("column,shop,main.marketing_audience,contact_address,1,marketing_audience.sql"), "{csv}");
 }
