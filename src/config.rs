@@ -58,6 +58,9 @@ pub struct Config {
     pub erasure: ErasureSettings,
     /// Retention enforcement: batch size and schedule.
     pub retention: RetentionSettings,
+    /// `CUSTODIAN_METRICS_TOKEN`: when set, `/metrics` needs `Authorization: Bearer <token>`;
+    /// unset, it is open like `/healthz` (it holds route patterns and counts, no personal data).
+    pub metrics_token: Option<String>,
 }
 
 /// `CUSTODIAN_RETENTION_BATCH` (rows per purge transaction, default 10000: each batch commits on
@@ -206,6 +209,7 @@ impl Config {
                 )?,
                 lease_secs: parse(get("CUSTODIAN_ERASURE_LEASE_SECS"), "CUSTODIAN_ERASURE_LEASE_SECS", 300)?.max(1),
             },
+            metrics_token: get("CUSTODIAN_METRICS_TOKEN").filter(|v| !v.trim().is_empty()),
             retention: RetentionSettings {
                 batch: parse(get("CUSTODIAN_RETENTION_BATCH"), "CUSTODIAN_RETENTION_BATCH", 10_000)?.max(1),
                 interval_secs: parse(get("CUSTODIAN_RETENTION_INTERVAL_SECS"), "CUSTODIAN_RETENTION_INTERVAL_SECS", 0)?,
@@ -255,6 +259,7 @@ impl Default for Config {
             key_file: None,
             erasure: ErasureSettings::default(),
             retention: RetentionSettings::default(),
+            metrics_token: None,
         }
     }
 }

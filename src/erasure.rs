@@ -896,13 +896,22 @@ pub fn execute(
     let mut conn = db.writer()?;
     let now = now();
     match outcome {
-        Ok(()) => dialect::write_transaction(&mut conn, |conn| {
-            complete(conn, keys, request.id, now)?;
-            repo::finish_run(conn, run.id, run.lease, "done", None, now)?;
-            Ok::<_, ErasureError>(())
-        }),
+        Ok(()) => {
+            let completed = dialect::write_transaction(&mut conn, |conn| {
+                let completed = complete(conn, keys, request.id, now)?;
+                repo::finish_run(conn, run.id, run.lease, "done", None, now)?;
+                Ok::<_, ErasureError>(completed)
+            })?;
+            let steps = repo::steps_of(&mut conn, request.id)?;
+            crate::metrics::rows("erased", steps.iter().map(|s| s.affected_rows.max(0) as u64).sum());
+            if completed {
+                crate::metrics::operation("erasure", &load(&mut conn, request.id)?.status);
+            }
+            Ok(())
+        }
         Err(Stop::LostLease) => Ok(()),
         Err(Stop::Blocked(reason)) => dialect::write_transaction(&mut conn, |conn| {
+            crate::metrics::operation("erasure", "blocked");
             repo::transition(
                 conn,
                 request.id,

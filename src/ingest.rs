@@ -203,6 +203,27 @@ pub fn ingest(
     force: bool,
     reason: Option<&str>,
 ) -> Result<IngestReport, IngestError> {
+    let result = ingest_text(conn, by, target, input, force, reason);
+    let outcome = match &result {
+        Ok(r) => match r.outcome {
+            Outcome::Unchanged => "unchanged",
+            Outcome::Created => "created",
+            Outcome::Replaced => "replaced",
+        },
+        Err(_) => "failed",
+    };
+    crate::metrics::operation("ingest", outcome);
+    result
+}
+
+fn ingest_text(
+    conn: &mut AnyConnection,
+    by: &AuditActor,
+    target: &IngestTarget,
+    input: &SqlInput,
+    force: bool,
+    reason: Option<&str>,
+) -> Result<IngestReport, IngestError> {
     let hash = content_hash(&input.sql);
     let existing = repo::find_pipeline_key(conn, &input.path)?;
     if let Some(key) = &existing

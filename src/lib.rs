@@ -22,6 +22,7 @@ pub mod jobs;
 pub mod keys;
 pub mod lineage;
 pub mod lineage_graph;
+pub mod metrics;
 pub mod propagation;
 pub mod retention;
 pub mod suggestions;
@@ -116,6 +117,13 @@ async fn log_request(
     }
     let status = res.status().as_u16();
     let micros = started.elapsed().as_micros() as u64;
+    // `/datasets/{id}` is labelled `/datasets/:id` (braces trip some scrapers' parsers).
+    let route = res
+        .request()
+        .match_pattern()
+        .map(|p| p.replace('{', ":").replace('}', ""))
+        .unwrap_or_else(|| "unmatched".to_owned());
+    metrics::request(method.as_str(), &route, status, micros as f64 / 1e6);
     if status >= 500 {
         tracing::warn!(%method, %path, status, micros, request_id, "request");
     } else {

@@ -799,7 +799,12 @@ pub fn execute(
         existing
     };
     match purge(db, settings, retention, run, &steps, &values, progress) {
-        Ok(()) => dialect::write_transaction(&mut *db.writer()?, |conn| complete(conn, keys, run)),
+        Ok(()) => {
+            let rows = dialect::write_transaction(&mut *db.writer()?, |conn| complete(conn, keys, run))?;
+            crate::metrics::operation("retention", "done");
+            crate::metrics::rows("purged", rows);
+            Ok(())
+        }
         Err(Stop::LostLease) => Ok(()),
         Err(Stop::Blocked(reason)) => block(db, run, &reason),
     }
@@ -807,6 +812,7 @@ pub fn execute(
 
 /// Ends a run that cannot go on until someone acts, with the reason; audited.
 fn block(db: &Db, run: &Run, reason: &str) -> Result<(), RetentionError> {
+    crate::metrics::operation("retention", "blocked");
     let mut conn = db.writer()?;
     dialect::write_transaction(&mut conn, |conn| {
         repo::finish_run(conn, run.id, run.lease, "blocked", Some(reason), None, now())?;
@@ -1046,7 +1052,8 @@ fn purge_step(
 }
 
 /// Ends a purge whose steps all finished: signs its receipt and records it, exactly once.
-fn complete(conn: &mut AnyConnection, keys: &Keys, run: &Run) -> Result<(), RetentionError> {
+/// Returns the rows it changed.
+fn complete(conn: &mut AnyConnection, keys: &Keys, run: &Run) -> Result<u64, RetentionError> {
     let steps = repo::steps_of(conn, run.id)?;
     let names = erasure_repo::source_names(conn)?;
     let now = now();
@@ -1089,7 +1096,7 @@ fn complete(conn: &mut AnyConnection, keys: &Keys, run: &Run) -> Result<(), Rete
     if !repo::finish_run(conn, run.id, run.lease, "done", None, Some(&text), now)? {
         return Err(ErasureError::Conflict("another worker took the purge over".into()));
     }
-    Ok(())
+    Ok(steps.iter().map(|s| s.affected_rows.max(0) as u64).sum())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -861,3 +861,12 @@ pub fn json_list(items: &[String]) -> String {
 pub fn parse_json_list(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
 }
+
+/// Jobs waiting for a worker, by kind: queued crawls and scans, erasure runs, purges.
+pub fn queue_depths(conn: &mut AnyConnection) -> QueryResult<Vec<(&'static str, i64)>> {
+    use super::schema::{erasure_runs, retention_runs};
+    let crawls: i64 = crawl_runs::table.filter(crawl_runs::status.eq("queued")).count().get_result(conn)?;
+    let erasures: i64 = erasure_runs::table.filter(erasure_runs::status.eq("queued")).count().get_result(conn)?;
+    let purges: i64 = retention_runs::table.filter(retention_runs::status.eq("queued")).count().get_result(conn)?;
+    Ok(vec![("crawl", crawls), ("erasure", erasures), ("retention", purges)])
+}

@@ -66,12 +66,16 @@ pub fn run_next(db: &Db, board: &ProgressBoard) -> Result<bool, CrawlError> {
         return Ok(false);
     };
     let mut sink = BoardSink::new(board.clone(), run.id);
+    let started = std::time::Instant::now();
     let result = if run.kind == run_kind::SCAN {
         super::scan::execute(db, &run, &mut sink).map(drop)
     } else {
         execute(db, &run, &mut sink).map(drop)
     };
     board.clear(run.id);
+    let outcome = if result.is_ok() { "succeeded" } else { "failed" };
+    crate::metrics::job(&run.kind, outcome, started.elapsed().as_secs_f64());
+    crate::metrics::operation(&run.kind, outcome);
     if let Err(e) = result {
         tracing::warn!(run = run.id, kind = %run.kind, error = %e, "run failed");
     }

@@ -38,8 +38,11 @@ pub fn run_next(
         return Ok(false);
     };
     let mut sink = BoardSink::new(board.clone(), board_id(run.id));
+    let started = std::time::Instant::now();
     let result = erasure::execute(db, keys, settings, &run, &mut sink);
     board.clear(board_id(run.id));
+    let outcome = if result.is_ok() { "finished" } else { "interrupted" };
+    crate::metrics::job("erasure", outcome, started.elapsed().as_secs_f64());
     if let Err(e) = result {
         // Catalog or connection trouble: leave the run for a retry after a pause that grows
         // with the attempts (its lease also lets another worker take it over).

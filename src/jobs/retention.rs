@@ -37,8 +37,11 @@ pub fn run_next(
         return Ok(false);
     };
     let mut sink = BoardSink::new(board.clone(), board_id(run.id));
+    let started = std::time::Instant::now();
     let result = retention::execute(db, keys, settings, retention_settings, &run, &mut sink);
     board.clear(board_id(run.id));
+    let outcome = if result.is_ok() { "finished" } else { "interrupted" };
+    crate::metrics::job("retention", outcome, started.elapsed().as_secs_f64());
     if let Err(e) = result {
         tracing::warn!(run = run.id, error = %e, "purge interrupted");
         let backoff = TimeDelta::seconds(30 * i64::from(run.attempts.clamp(1, 20)));

@@ -90,6 +90,29 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
 }
 
+/// `GET /metrics`: Prometheus text format. Open like `/healthz` unless `CUSTODIAN_METRICS_TOKEN`
+/// is set; then it needs `Authorization: Bearer <token>`.
+pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) -> Result<HttpResponse, AppError> {
+    if let Some(token) = &state.config.metrics_token {
+        let given = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        let ok = given.is_some_and(|g| {
+            use sha2::Digest as _;
+            // Compare digests, so the time taken says nothing about the token.
+            sha2::Sha256::digest(g.as_bytes()) == sha2::Sha256::digest(token.as_bytes())
+        });
+        if !ok {
+            return Err(AppError::Unauthenticated("Metrics need the metrics token: Authorization: Bearer ….".into()));
+        }
+    }
+    let queues = read(&state, |conn| Ok(catalog::queue_depths(conn)?)).await?;
+    let body = crate::metrics::render(state.db.pool_state(), &queues);
+    Ok(HttpResponse::Ok().content_type("application/openmetrics-text; version=1.0.0; charset=utf-8").body(body))
+}
+
 /// Readiness: the catalog answers a query.
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     read(&state, |conn| Ok(catalog::ping(conn)?)).await?;

@@ -219,6 +219,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/healthz", web::get().to(home::healthz))
         .route("/readyz", web::get().to(home::readyz))
+        .route("/metrics", web::get().to(home::metrics))
         .route("/static/{version}/{path:.*}", web::get().to(assets::serve))
         .route("/search", web::get().to(search::show))
         .route("/classification", web::get().to(classification::workbench))
