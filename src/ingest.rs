@@ -226,25 +226,8 @@ fn ingest_text(
 ) -> Result<IngestReport, IngestError> {
     let hash = content_hash(&input.sql);
     let existing = repo::find_pipeline_key(conn, &input.path)?;
-    if let Some(key) = &existing
-        && !force
-        && key.content_hash == hash
-        && key.source_id == target.source.id
-        && key.dialect == target.dialect
-        && key.default_schema == target.default_schema
-    {
-        return Ok(IngestReport {
-            pipeline_id: key.id,
-            outcome: Outcome::Unchanged,
-            statements: 0,
-            status: String::new(),
-            errors: 0,
-            table_edges: 0,
-            column_edges: 0,
-            datasets_created: 0,
-            columns_created: 0,
-            warnings: Vec::new(),
-        });
+    if let Some(report) = unchanged(existing.as_ref(), &hash, target, force) {
+        return Ok(report);
     }
 
     let names = Names::new(target, target.source_ids(conn)?.clone());
@@ -280,6 +263,94 @@ fn ingest_text(
         let existing = existing.map(|k| k.id);
         store(conn, by, target, input, &hash, &names, found, existing, &analysis, &plan, reason, now)
     })
+}
+
+/// The report of an ingest that changes nothing: the same text, read the same way, as before.
+fn unchanged(
+    existing: Option<&crate::db::lineage::PipelineKey>,
+    hash: &str,
+    target: &IngestTarget,
+    force: bool,
+) -> Option<IngestReport> {
+    let key = existing?;
+    let same = !force
+        && key.content_hash == hash
+        && key.source_id == target.source.id
+        && key.dialect == target.dialect
+        && key.default_schema == target.default_schema;
+    same.then(|| IngestReport {
+        pipeline_id: key.id,
+        outcome: Outcome::Unchanged,
+        statements: 0,
+        status: String::new(),
+        errors: 0,
+        table_edges: 0,
+        column_edges: 0,
+        datasets_created: 0,
+        columns_created: 0,
+        warnings: Vec::new(),
+    })
+}
+
+/// Stores lineage that did not come from SQL (an OpenLineage run event's facets) as the
+/// pipeline `input` names, exactly as an ingest of SQL stores its analysis: names matched to the
+/// source's datasets, referenced datasets created for the rest, edges replaced in one
+/// transaction, a no-op when `input.sql` (the lineage's canonical text) is unchanged. `columns`
+/// (from schema facets) are added to referenced datasets.
+pub fn ingest_lineage(
+    conn: &mut AnyConnection,
+    by: &AuditActor,
+    target: &IngestTarget,
+    input: &SqlInput,
+    lineage: Lineage,
+    columns: &[(String, Vec<String>)],
+) -> Result<IngestReport, IngestError> {
+    let hash = content_hash(&input.sql);
+    let existing = repo::find_pipeline_key(conn, &input.path)?;
+    if let Some(report) = unchanged(existing.as_ref(), &hash, target, false) {
+        crate::metrics::operation("ingest", "unchanged");
+        return Ok(report);
+    }
+    let names = Names::new(target, target.source_ids(conn)?.clone());
+    let analysis = Analysis { flow: lineage.clone(), effects: Lineage { view: View::Effects, ..lineage } };
+    let found = names.lookup(conn, &analysis.table_names())?;
+    let plan = Plan::new(&analysis);
+    let result = dialect::write_transaction(conn, |conn| {
+        let now = crate::db::now();
+        let mut report =
+            store(conn, by, target, input, &hash, &names, found, existing.map(|k| k.id), &analysis, &plan, None, now)?;
+        // Columns the schema facets name, on the referenced datasets the event reached.
+        let tables: BTreeSet<String> = columns.iter().map(|(t, _)| t.clone()).collect();
+        let datasets = names.lookup(conn, &tables)?;
+        let ids: Vec<i64> = datasets.values().filter(|d| d.kind == REFERENCED).map(|d| d.id).collect();
+        let mut index = ColumnIndex::default();
+        for c in repo::columns_of_datasets(conn, &ids)? {
+            index.add(c);
+        }
+        let mut per_source: HashMap<i64, Vec<(i64, String, i32)>> = HashMap::new();
+        for (table, names) in columns {
+            let Some(d) = datasets.get(table).filter(|d| d.kind == REFERENCED) else { continue };
+            for name in names.iter().filter(|n| plausible_column(n)) {
+                let list = per_source.entry(d.source_id).or_default();
+                if index.find(d.id, name).is_some()
+                    || list.iter().any(|(id, n, _)| *id == d.id && n.eq_ignore_ascii_case(name))
+                {
+                    continue;
+                }
+                let next = index.max_ordinal.entry(d.id).or_insert(0);
+                *next += 1;
+                list.push((d.id, name.clone(), *next));
+            }
+        }
+        for (source_id, cols) in per_source {
+            let created = repo::create_referenced_columns(conn, &cols, now)?;
+            repo::bump_source_counts(conn, source_id, 0, created as i64)?;
+            report.columns_created += created;
+        }
+        Ok(report)
+    });
+    crate::metrics::operation("ingest", if result.is_ok() { "created" } else { "failed" });
+    result
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ pub mod keys;
 pub mod lineage;
 pub mod lineage_graph;
 pub mod metrics;
+pub mod openlineage;
 pub mod propagation;
 pub mod retention;
 pub mod suggestions;

@@ -922,3 +922,92 @@ pub fn pipeline_datasets(conn: &mut AnyConnection) -> QueryResult<Vec<PipelineDa
         })
         .collect())
 }
+
+// ---------------------------------------------------------------------------------------------
+// Runs reported by OpenLineage
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = super::schema::pipeline_runs)]
+pub struct PipelineRun {
+    pub id: i64,
+    pub pipeline_id: i64,
+    pub run_id: String,
+    pub state: String,
+    pub producer: String,
+    pub started_at: Option<NaiveDateTime>,
+    pub ended_at: Option<NaiveDateTime>,
+    pub last_event_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+
+/// Records an event of a run: creates the run on its first event; a START dates its start, a
+/// COMPLETE, FAIL or ABORT its end. Events may arrive out of order: a run that has ended keeps
+/// its final state when a late START or RUNNING arrives.
+pub fn record_run_event(
+    conn: &mut AnyConnection,
+    pipeline_id: i64,
+    run_id: &str,
+    state: &str,
+    at: NaiveDateTime,
+    producer: &str,
+    now: NaiveDateTime,
+) -> QueryResult<PipelineRun> {
+    use super::schema::pipeline_runs as r;
+    let terminal = matches!(state, "COMPLETE" | "FAIL" | "ABORT");
+    let existing: Option<PipelineRun> = r::table
+        .filter(r::pipeline_id.eq(pipeline_id))
+        .filter(r::run_id.eq(run_id))
+        .select(PipelineRun::as_select())
+        .first(conn)
+        .optional()?;
+    match existing {
+        None => {
+            diesel::insert_into(r::table)
+                .values((
+                    r::pipeline_id.eq(pipeline_id),
+                    r::run_id.eq(run_id),
+                    r::state.eq(state),
+                    r::producer.eq(producer),
+                    r::started_at.eq((state == "START" || !terminal).then_some(at)),
+                    r::ended_at.eq(terminal.then_some(at)),
+                    r::last_event_at.eq(at),
+                    r::created_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        Some(run) => {
+            let ended = matches!(run.state.as_str(), "COMPLETE" | "FAIL" | "ABORT");
+            let new_state = if ended && !terminal { run.state.clone() } else { state.to_owned() };
+            let started = match (run.started_at, state == "START") {
+                (Some(s), true) => Some(s.min(at)),
+                (None, true) => Some(at),
+                (s, false) => s,
+            };
+            let ended_at = if terminal { Some(run.ended_at.map_or(at, |e| e.max(at))) } else { run.ended_at };
+            diesel::update(r::table.find(run.id))
+                .set((
+                    r::state.eq(new_state),
+                    r::started_at.eq(started),
+                    r::ended_at.eq(ended_at),
+                    r::last_event_at.eq(run.last_event_at.max(at)),
+                ))
+                .execute(conn)?;
+        }
+    }
+    r::table
+        .filter(r::pipeline_id.eq(pipeline_id))
+        .filter(r::run_id.eq(run_id))
+        .select(PipelineRun::as_select())
+        .first(conn)
+}
+
+/// A pipeline's runs, newest first.
+pub fn runs_of_pipeline(conn: &mut AnyConnection, pipeline_id: i64, limit: i64) -> QueryResult<Vec<PipelineRun>> {
+    use super::schema::pipeline_runs as r;
+    r::table
+        .filter(r::pipeline_id.eq(pipeline_id))
+        .order(r::last_event_at.desc())
+        .limit(limit)
+        .select(PipelineRun::as_select())
+        .load(conn)
+}

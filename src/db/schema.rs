@@ -298,6 +298,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     dataset_timestamps,
     retention_runs,
     retention_steps,
+    pipeline_runs,
 );
 
 diesel::table! {
@@ -648,3 +649,20 @@ diesel::table! {
 diesel::joinable!(retention_assignments -> retention_policies (policy_id));
 diesel::joinable!(retention_steps -> retention_runs (run_id));
 diesel::joinable!(dataset_timestamps -> datasets (dataset_id));
+
+diesel::table! {
+    /// Runs of a pipeline reported by OpenLineage.
+    pipeline_runs (id) {
+        id -> BigInt,
+        pipeline_id -> BigInt,
+        run_id -> Text,
+        state -> Text,
+        producer -> Text,
+        started_at -> Nullable<Timestamp>,
+        ended_at -> Nullable<Timestamp>,
+        last_event_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(pipeline_runs -> pipelines (pipeline_id));

@@ -32,6 +32,7 @@ pub fn scope() -> actix_web::Scope {
         .route("/datasets/{id}/lineage", web::get().to(super::lineage::api_dataset_lineage))
         .route("/columns/{id}/lineage", web::get().to(super::lineage::api_column_lineage))
         .route("/lineage/impact", web::get().to(super::graph::api_impact))
+        .route("/lineage", web::post().to(super::openlineage::receive))
         .route("/erasure-requests", web::get().to(list_erasure_requests))
         .route("/erasure-requests", web::post().to(create_erasure_request))
         .route("/erasure-requests/{id}", web::get().to(get_erasure_request))

@@ -103,7 +103,16 @@ macro_rules! requirements {
     };
 }
 
-requirements!(EditCatalog, ManageUsers, ManageTokens, ReadAudit, Classify, ProposeClassification);
+requirements!(
+    ReadCatalog,
+    EditCatalog,
+    ManageUsers,
+    ManageTokens,
+    ReadAudit,
+    Classify,
+    ProposeClassification,
+    ManageRetention
+);
 
 /// The current user, known to hold `P`'s permission; anyone else gets a 403 and nothing runs.
 pub struct Authorized<P: Requirement> {

@@ -16,6 +16,7 @@ pub mod graph;
 pub mod home;
 pub mod lineage;
 pub mod login;
+pub mod openlineage;
 pub mod pipelines;
 pub mod propagation;
 pub mod retention;

@@ -175,6 +175,41 @@ pub struct ShowPage {
     pub errors: Vec<ErrorLine>,
     pub statements: Vec<StatementView>,
     pub short_hash: String,
+    /// Runs reported by OpenLineage, newest first.
+    pub runs: Vec<RunRow>,
+}
+
+pub struct RunRow {
+    pub run_id: String,
+    pub state: String,
+    pub state_class: &'static str,
+    pub started: String,
+    pub ended: String,
+    pub duration: String,
+}
+
+fn run_row(r: &repo::PipelineRun) -> RunRow {
+    let duration = match (r.started_at, r.ended_at) {
+        (Some(s), Some(e)) => {
+            let secs = (e - s).num_milliseconds().max(0) as f64 / 1000.0;
+            if secs < 60.0 { format!("{secs:.1} s") } else { format!("{:.1} min", secs / 60.0) }
+        }
+        (Some(_), None) => "running".to_owned(),
+        _ => "—".to_owned(),
+    };
+    RunRow {
+        run_id: r.run_id.clone(),
+        state_class: match r.state.as_str() {
+            "COMPLETE" => "state state-succeeded",
+            "FAIL" | "ABORT" => "state state-failed",
+            "START" | "RUNNING" => "state state-running",
+            _ => "state",
+        },
+        state: r.state.clone(),
+        started: r.started_at.as_ref().map(view::time).unwrap_or_else(|| "—".into()),
+        ended: r.ended_at.as_ref().map(view::time).unwrap_or_else(|| "—".into()),
+        duration,
+    }
 }
 
 /// A pipeline with everything its page and API show.
@@ -332,7 +367,8 @@ fn stored_errors(p: &Pipeline) -> Vec<ErrorLine> {
 
 pub async fn show(state: web::Data<AppState>, user: CurrentUser, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let detail = read(&state, move |conn| load_detail(conn, id)).await?;
+    let (detail, runs) =
+        read(&state, move |conn| Ok((load_detail(conn, id)?, repo::runs_of_pipeline(conn, id, 50)?))).await?;
     let statements = statement_views(&detail);
     let PipelineDetail { pipeline, source, .. } = detail;
     render(&ShowPage {
@@ -346,6 +382,7 @@ pub async fn show(state: web::Data<AppState>, user: CurrentUser, id: web::Path<i
         errors: stored_errors(&pipeline),
         short_hash: pipeline.content_hash.chars().take(12).collect(),
         statements,
+        runs: runs.iter().map(run_row).collect(),
         pipeline,
     })
 }

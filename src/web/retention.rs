@@ -9,7 +9,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::auth::{Authorized, CurrentUser, Requirement};
+use super::auth::{Authorized, CurrentUser, ManageRetention, ReadCatalog};
 use super::{AppState, Layout, Section, read, render_status, see_other, write};
 use crate::db::retention as repo;
 use crate::db::{AnyConnection, catalog, classification};
@@ -20,18 +20,6 @@ use crate::governance::retention::Period;
 use crate::retention::{
     self as service, HoldInput, HoldScope, HoldView, PolicyInput, ProcessingRecord, RunView, ScopeRef, StorageLine,
 };
-
-/// Requires [`Permission::ManageRetention`] (compliance).
-pub struct ManageRetention;
-impl Requirement for ManageRetention {
-    const PERMISSION: Permission = Permission::ManageRetention;
-}
-
-/// Requires [`Permission::ReadCatalog`] (anyone signed in).
-pub struct ReadCatalog;
-impl Requirement for ReadCatalog {
-    const PERMISSION: Permission = Permission::ReadCatalog;
-}
 
 pub struct PolicyRow {
     pub id: i64,

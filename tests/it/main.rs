@@ -13,6 +13,7 @@ mod ingest;
 mod lineage_graph;
 mod lineage_pages;
 mod migrations;
+mod openlineage;
 mod operations;
 mod pages;
 mod propagation;
