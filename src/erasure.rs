@@ -837,9 +837,9 @@ pub(crate) fn pause_point(label: &str) {
     }
 }
 
-/// Why a run stopped early.
+/// Why a run (an erasure or a purge) stopped early.
 #[derive(Debug)]
-enum Stop {
+pub(crate) enum Stop {
     /// The request cannot go on until someone acts (drift, blast radius, failed verification).
     Blocked(String),
     /// Another worker took the run over.

@@ -17,7 +17,7 @@ use crate::db::audit::{self, AuditActor};
 use crate::db::erasure as erasure_repo;
 use crate::db::retention::{self as repo, NewPolicy, NewStep, Policy, Run, Step};
 use crate::db::{AnyConnection, Db, catalog, dialect, now};
-use crate::erasure::{ErasureError, held_subject_rows, hold_on_table, pause_point};
+use crate::erasure::{ErasureError, Stop, held_subject_rows, hold_on_table, pause_point};
 use crate::governance::erasure::plan::{self as planner};
 use crate::governance::erasure::sql::{Mask, Match, Predicate, StepSql, Values};
 use crate::governance::retention::{
@@ -719,12 +719,6 @@ fn fingerprint(live: &[crate::targets::erasure::Column], predicate: &Predicate, 
             .collect(),
     };
     planner::fingerprint(&table, predicate, masks)
-}
-
-/// Why a run stopped early.
-enum Stop {
-    Blocked(String),
-    LostLease,
 }
 
 /// Runs a claimed run to its end: plans it on its first claim (a preview stops there), then

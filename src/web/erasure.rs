@@ -4,7 +4,6 @@
 //! audit events are written there. The JSON API for requests is in `web::api`.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_DISPOSITION, ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::{NaiveDate, NaiveDateTime};
@@ -801,16 +800,7 @@ pub async fn receipt(
             .ok_or_else(|| AppError::NotFound(format!("Erasure request {id} has no receipt yet: it has not ended.")))
     })
     .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .insert_header((
-            CONTENT_DISPOSITION,
-            ContentDisposition {
-                disposition: DispositionType::Attachment,
-                parameters: vec![DispositionParam::Filename(format!("erasure-receipt-{id}.json"))],
-            },
-        ))
-        .body(stored.body))
+    Ok(super::attachment("application/json", &format!("erasure-receipt-{id}.json"), stored.body))
 }
 
 #[cfg(test)]

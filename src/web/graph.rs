@@ -7,7 +7,6 @@
 use std::collections::BTreeSet;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_DISPOSITION, ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -309,16 +308,7 @@ fn download(impact: &Impact, format: &str) -> Result<HttpResponse, AppError> {
         "json" => ("application/json", "impact.json", serde_json::to_string(impact).unwrap_or_default()),
         other => return Err(AppError::BadRequest(format!("Unknown format {other:?}: use csv or json."))),
     };
-    Ok(HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((
-            CONTENT_DISPOSITION,
-            ContentDisposition {
-                disposition: DispositionType::Attachment,
-                parameters: vec![DispositionParam::Filename(name.to_owned())],
-            },
-        ))
-        .body(body))
+    Ok(super::attachment(content_type, name, body))
 }
 
 #[derive(Template)]

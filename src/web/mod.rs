@@ -89,6 +89,21 @@ pub fn render_status<T: Template>(status: actix_web::http::StatusCode, page: &T)
     Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body))
 }
 
+/// A file to download: `body` as `content_type`, saved as `filename`.
+pub fn attachment(content_type: &str, filename: &str, body: String) -> HttpResponse {
+    use actix_web::http::header::{CONTENT_DISPOSITION, ContentDisposition, DispositionParam, DispositionType};
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            CONTENT_DISPOSITION,
+            ContentDisposition {
+                disposition: DispositionType::Attachment,
+                parameters: vec![DispositionParam::Filename(filename.to_owned())],
+            },
+        ))
+        .body(body)
+}
+
 /// A 303 redirect after a successful form post.
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, location)).finish()

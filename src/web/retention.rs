@@ -4,13 +4,12 @@
 //! `crate::retention`, which writes the audit events.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_DISPOSITION, ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::auth::{Authorized, CurrentUser, ManageRetention, ReadCatalog};
-use super::{AppState, Layout, Section, read, render_status, see_other, write};
+use super::{AppState, Layout, Section, attachment, read, render_status, see_other, write};
 use crate::db::retention as repo;
 use crate::db::{AnyConnection, catalog, classification};
 use crate::error::AppError;
@@ -53,6 +52,8 @@ pub struct IndexPage {
     pub categories: Vec<(i64, String)>,
     pub form: PolicyForm,
     pub active_holds: usize,
+    /// Compliance officers and administrators see the holds.
+    pub can_see_holds: bool,
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -168,6 +169,7 @@ async fn index_page(
         categories,
         form,
         active_holds,
+        can_see_holds: user.can(Permission::ManageRetention) || user.can(Permission::ReadAudit),
     })
 }
 
@@ -416,19 +418,6 @@ pub async fn receipt(
     Ok(attachment("application/json", &format!("purge-receipt-{id}.json"), text))
 }
 
-fn attachment(content_type: &str, filename: &str, body: String) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((
-            CONTENT_DISPOSITION,
-            ContentDisposition {
-                disposition: DispositionType::Attachment,
-                parameters: vec![DispositionParam::Filename(filename.to_owned())],
-            },
-        ))
-        .body(body)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Holds
 
@@ -469,9 +458,17 @@ async fn holds_page(state: &AppState, user: &CurrentUser, message: Option<String
     })
 }
 
-/// `GET /holds`.
-pub async fn holds(state: web::Data<AppState>, auth: Authorized<ReadCatalog>) -> Result<HttpResponse, AppError> {
-    render_status(StatusCode::OK, &holds_page(&state, &auth.user, None).await?)
+/// `GET /holds`: for compliance officers and administrators (a hold's reason may name a
+/// litigation or an investigation).
+pub async fn holds(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
+    if !user.can(Permission::ManageRetention) && !user.can(Permission::ReadAudit) {
+        return Err(AppError::Forbidden(format!(
+            "You are signed in as {} ({}); legal holds are shown to compliance officers and administrators.",
+            user.actor,
+            user.role.label()
+        )));
+    }
+    render_status(StatusCode::OK, &holds_page(&state, &user, None).await?)
 }
 
 #[derive(Deserialize)]

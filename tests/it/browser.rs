@@ -150,6 +150,19 @@ async fn a_newcomer_searches_the_demo_and_opens_a_dataset() {
     result.expect("browser flow");
 }
 
+/// Fetches a link with the page's session, as a download would: status, content type and body.
+async fn download(client: &Client, url: &str) -> Result<serde_json::Value, fantoccini::error::CmdError> {
+    client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch(arguments[0], { credentials: 'same-origin' })
+               .then(r => r.text().then(body => done({ status: r.status, type: r.headers.get('content-type'), body })))
+               .catch(e => done({ status: 0, type: null, body: String(e) }));",
+            vec![serde_json::json!(url)],
+        )
+        .await
+}
+
 async fn sign_in(
     client: &Client,
     base: &str,
@@ -428,15 +441,7 @@ async fn an_erasure_goes_from_submission_to_a_verified_receipt() {
         // The receipt, downloaded with the officer's session, verifies with the key the page shows.
         let key = client.find(Locator::Css("#receipt dl.facts dd code")).await?.text().await?;
         assert!(client.find(Locator::Css(&format!("#receipt a[href='/erasure/{id}/receipt']"))).await.is_ok());
-        let fetched = client
-            .execute_async(
-                "const done = arguments[arguments.length - 1];
-                 fetch(arguments[0], { credentials: 'same-origin' })
-                   .then(r => r.text().then(body => done({ status: r.status, type: r.headers.get('content-type'), body })))
-                   .catch(e => done({ status: 0, type: null, body: String(e) }));",
-                vec![serde_json::json!(format!("/erasure/{id}/receipt"))],
-            )
-            .await?;
+        let fetched = download(&client, &format!("/erasure/{id}/receipt")).await?;
         assert_eq!(fetched["status"], 200, "receipt download: {fetched}");
         assert_eq!(fetched["type"], "application/json");
         let text = fetched["body"].as_str().expect("the receipt's text").to_owned();
@@ -529,15 +534,7 @@ async fn a_compliance_officer_previews_and_runs_a_purge_on_the_demo_and_download
         let changed: u64 = row.find_all(Locator::Css("td")).await?[6].text().await?.parse().expect("a count");
         assert_eq!(changed, past, "the purge removed what the preview counted");
         let link = client.find(Locator::Css("a[href$='/receipt']")).await?.attr("href").await?.expect("href");
-        let fetched = client
-            .execute_async(
-                "const done = arguments[arguments.length - 1];
-                 fetch(arguments[0], { credentials: 'same-origin' })
-                   .then(r => r.text().then(body => done({ status: r.status, type: r.headers.get('content-type'), body })))
-                   .catch(e => done({ status: 0, type: null, body: String(e) }));",
-                vec![serde_json::json!(link)],
-            )
-            .await?;
+        let fetched = download(&client, &link).await?;
         assert_eq!(fetched["status"], 200, "receipt download: {fetched}");
         Ok::<_, fantoccini::error::CmdError>((past, fetched["body"].as_str().expect("text").to_owned()))
     }
@@ -599,7 +596,10 @@ async fn a_data_engineer_explores_the_lineage_graph_and_downloads_the_impact() {
 
         // Highlight the e-mail's path: it reaches the marketing audience's contact_address.
         client.find(Locator::Css(&format!("a.column[data-column='{email}']"))).await?.click().await?;
-        client.wait().for_element(Locator::Css(&format!("a.column-highlighted[data-column='{contact_address}']"))).await?;
+        client
+            .wait()
+            .for_element(Locator::Css(&format!("a.column-highlighted[data-column='{contact_address}']")))
+            .await?;
         assert!(!client.find_all(Locator::Css("path.edge-highlighted")).await?.is_empty(), "no highlighted edge");
         let summary = client.find(Locator::Css("p.count")).await?.text().await?;
         assert!(summary.contains("main.customers.email"), "summary: {summary}");
@@ -608,15 +608,7 @@ async fn a_data_engineer_explores_the_lineage_graph_and_downloads_the_impact() {
         client.find(Locator::Css("a[href^='/lineage/impact']")).await?.click().await?;
         client.wait().for_element(Locator::Css("table.impact")).await?;
         let link = client.find(Locator::Css("a[href$='format=csv']")).await?.attr("href").await?.expect("href");
-        let fetched = client
-            .execute_async(
-                "const done = arguments[arguments.length - 1];
-                 fetch(arguments[0], { credentials: 'same-origin' })
-                   .then(r => r.text().then(body => done({ status: r.status, type: r.headers.get('content-type'), body })))
-                   .catch(e => done({ status: 0, type: null, body: String(e) }));",
-                vec![serde_json::json!(link)],
-            )
-            .await?;
+        let fetched = download(&client, &link).await?;
         assert_eq!(fetched["status"], 200, "impact CSV: {fetched}");
         assert_eq!(fetched["type"], "text/csv; charset=utf-8");
         Ok::<_, fantoccini::error::CmdError>(fetched["body"].as_str().expect("text").to_owned())

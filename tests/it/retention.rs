@@ -655,8 +655,9 @@ async fn compliance_manages_policies_and_holds_from_the_pages() {
         assert_eq!(released.status, StatusCode::SEE_OTHER, "{ctx}");
         assert_contains(&app.get("/holds").await.body, "released by");
 
-        // Roles: a steward may date rows but not run purges; the API needs a token to write.
+        // Roles: a steward may date rows but not run purges, nor read the holds.
         app.sign_in_as(Role::Steward);
+        assert_eq!(app.get("/holds").await.status, StatusCode::FORBIDDEN, "{ctx}");
         assert_eq!(app.post_form("/retention/run", &[]).await.status, StatusCode::FORBIDDEN, "{ctx}");
         assert_eq!(
             app.post_form(&format!("/datasets/{events}/retention-timestamp"), &[("column", "")]).await.status,
