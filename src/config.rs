@@ -61,6 +61,9 @@ pub struct Config {
     /// `CUSTODIAN_METRICS_TOKEN`: when set, `/metrics` needs `Authorization: Bearer <token>`;
     /// unset, it is open like `/healthz` (it holds route patterns and counts, no personal data).
     pub metrics_token: Option<String>,
+    /// `CUSTODIAN_DBT_MAPPING`: a JSON file saying which dbt tags and `meta` keys suggest which
+    /// categories and levels (see `dbt::Mapping`); unset, the default.
+    pub dbt_mapping: Option<PathBuf>,
 }
 
 /// `CUSTODIAN_RETENTION_BATCH` (rows per purge transaction, default 10000: each batch commits on
@@ -210,6 +213,7 @@ impl Config {
                 lease_secs: parse(get("CUSTODIAN_ERASURE_LEASE_SECS"), "CUSTODIAN_ERASURE_LEASE_SECS", 300)?.max(1),
             },
             metrics_token: get("CUSTODIAN_METRICS_TOKEN").filter(|v| !v.trim().is_empty()),
+            dbt_mapping: get("CUSTODIAN_DBT_MAPPING").filter(|v| !v.trim().is_empty()).map(PathBuf::from),
             retention: RetentionSettings {
                 batch: parse(get("CUSTODIAN_RETENTION_BATCH"), "CUSTODIAN_RETENTION_BATCH", 10_000)?.max(1),
                 interval_secs: parse(get("CUSTODIAN_RETENTION_INTERVAL_SECS"), "CUSTODIAN_RETENTION_INTERVAL_SECS", 0)?,
@@ -260,6 +264,7 @@ impl Default for Config {
             erasure: ErasureSettings::default(),
             retention: RetentionSettings::default(),
             metrics_token: None,
+            dbt_mapping: None,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod commands;
 pub mod config;
 pub mod csv;
 pub mod db;
+pub mod dbt;
 pub mod demo;
 pub mod erasure;
 pub mod error;

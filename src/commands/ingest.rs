@@ -19,6 +19,22 @@ use crate::ingest::{self, IngestTarget, Outcome, SqlInput};
 pub enum IngestCommand {
     /// Ingest SQL files as pipelines: table and column lineage into the catalog.
     Sql(SqlArgs),
+    /// Ingest a dbt manifest: models, seeds, snapshots and sources as datasets, their
+    /// descriptions, tags and meta as suggestions, each model's compiled SQL as lineage.
+    Dbt(DbtArgs),
+}
+
+#[derive(Args)]
+pub struct DbtArgs {
+    /// target/manifest.json (after `dbt compile`, `dbt run` or `dbt docs generate`).
+    #[arg(value_name = "MANIFEST")]
+    pub manifest: std::path::PathBuf,
+    /// target/catalog.json (from `dbt docs generate`): column names of tables no crawl has found.
+    #[arg(long)]
+    pub catalog: Option<std::path::PathBuf>,
+    /// The source the dbt project builds in (needed when the catalog has more than one).
+    #[arg(long)]
+    pub source: Option<String>,
 }
 
 #[derive(Args)]
@@ -55,7 +71,54 @@ pub struct IngestSummary {
 pub fn run(db: &Db, actor: &Actor, command: IngestCommand, show_progress: bool) -> anyhow::Result<IngestSummary> {
     match command {
         IngestCommand::Sql(args) => sql(db, actor, &args, show_progress),
+        IngestCommand::Dbt(args) => {
+            let mapping = crate::config::Config::from_env()?.dbt_mapping;
+            dbt(db, actor, &args, mapping.as_deref()).map(|_| IngestSummary::default())
+        }
     }
+}
+
+/// Ingests a dbt manifest (and catalog); prints what it did.
+pub fn dbt(
+    db: &Db,
+    actor: &Actor,
+    args: &DbtArgs,
+    mapping: Option<&std::path::Path>,
+) -> anyhow::Result<crate::dbt::DbtReport> {
+    use anyhow::Context as _;
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
+    let manifest: crate::dbt::Manifest = serde_json::from_str(&read(&args.manifest)?)
+        .with_context(|| format!("{} is not a dbt manifest", args.manifest.display()))?;
+    let catalog: Option<crate::dbt::Catalog> = match &args.catalog {
+        Some(p) => {
+            Some(serde_json::from_str(&read(p)?).with_context(|| format!("{} is not a dbt catalog", p.display()))?)
+        }
+        None => None,
+    };
+    let mapping = crate::dbt::mapping_from(mapping).map_err(anyhow::Error::msg)?;
+    let mut conn = db.writer()?;
+    let source = ingest::choose_source(&mut conn, args.source.as_deref())?;
+    let r = crate::dbt::ingest(&mut conn, &actor.audit(), source, &manifest, catalog.as_ref(), &mapping)?;
+    println!(
+        "dbt {}: {} models, {} seeds, {} snapshots, {} sources; {} datasets matched to crawled ones, {} referenced; \
+         pipelines {} new, {} changed, {} unchanged; {} descriptions written, {} kept (edited in Custodian); \
+         {} columns added; {} classification suggestions",
+        manifest.metadata.dbt_version,
+        r.models,
+        r.seeds,
+        r.snapshots,
+        r.sources,
+        r.matched,
+        r.referenced,
+        r.pipelines_created,
+        r.pipelines_replaced,
+        r.pipelines_unchanged,
+        r.descriptions_written,
+        r.descriptions_kept,
+        r.columns_created,
+        r.suggestions
+    );
+    Ok(r)
 }
 
 /// Ingests the SQL files `args` names.

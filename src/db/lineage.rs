@@ -1011,3 +1011,27 @@ pub fn runs_of_pipeline(conn: &mut AnyConnection, pipeline_id: i64, limit: i64) 
         .select(PipelineRun::as_select())
         .load(conn)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Descriptions written by dbt
+
+/// The description dbt last wrote on a dataset or column, if any.
+pub fn dbt_documentation(conn: &mut AnyConnection, object_type: &str, object_id: i64) -> QueryResult<Option<String>> {
+    use super::schema::dbt_documentation as d;
+    d::table.find((object_type, object_id)).select(d::description).first(conn).optional()
+}
+
+/// Records the description dbt wrote.
+pub fn set_dbt_documentation(
+    conn: &mut AnyConnection,
+    object_type: &str,
+    object_id: i64,
+    description: &str,
+) -> QueryResult<()> {
+    use super::schema::dbt_documentation as d;
+    diesel::delete(d::table.find((object_type, object_id))).execute(conn)?;
+    diesel::insert_into(d::table)
+        .values((d::object_type.eq(object_type), d::object_id.eq(object_id), d::description.eq(description)))
+        .execute(conn)?;
+    Ok(())
+}

@@ -299,6 +299,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     retention_runs,
     retention_steps,
     pipeline_runs,
+    dbt_documentation,
 );
 
 diesel::table! {
@@ -666,3 +667,12 @@ diesel::table! {
 }
 
 diesel::joinable!(pipeline_runs -> pipelines (pipeline_id));
+
+diesel::table! {
+    /// The descriptions dbt last wrote.
+    dbt_documentation (object_type, object_id) {
+        object_type -> Text,
+        object_id -> BigInt,
+        description -> Text,
+    }
+}

@@ -33,6 +33,11 @@ pub fn scope() -> actix_web::Scope {
         .route("/columns/{id}/lineage", web::get().to(super::lineage::api_column_lineage))
         .route("/lineage/impact", web::get().to(super::graph::api_impact))
         .route("/lineage", web::post().to(super::openlineage::receive))
+        .service(
+            web::resource("/dbt/manifest")
+                .app_data(web::JsonConfig::default().limit(super::dbt::MANIFEST_LIMIT))
+                .route(web::post().to(super::dbt::api_upload)),
+        )
         .route("/erasure-requests", web::get().to(list_erasure_requests))
         .route("/erasure-requests", web::post().to(create_erasure_request))
         .route("/erasure-requests/{id}", web::get().to(get_erasure_request))

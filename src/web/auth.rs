@@ -310,6 +310,21 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The request's body, up to `limit` bytes; `None` when it is longer or cannot be read.
+async fn read_body(req: &mut ServiceRequest, limit: usize) -> Option<Bytes> {
+    use futures_core::Stream;
+    let mut payload = req.take_payload();
+    let mut body = actix_web::web::BytesMut::new();
+    loop {
+        let next = std::future::poll_fn(|cx| std::pin::Pin::new(&mut payload).poll_next(cx)).await;
+        match next {
+            None => return Some(body.freeze()),
+            Some(Ok(chunk)) if body.len() + chunk.len() <= limit => body.extend_from_slice(&chunk),
+            Some(_) => return None,
+        }
+    }
+}
+
 /// Every form post outside the API must carry the token of its session (or, before sign-in, the
 /// token of the CSRF cookie). A missing or wrong token is a 403 and the handler never runs.
 pub async fn check_csrf(
@@ -334,12 +349,18 @@ pub async fn check_csrf(
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     let mut given = header;
     if given.is_none() && is_form {
-        let body = match req.extract::<Bytes>().await {
-            Ok(body) => body,
-            Err(_) => {
+        // A signed-in user's dbt manifest may be large; every other form is small.
+        let limit = if req.path() == "/pipelines/dbt" && req.extensions().get::<CurrentUser>().is_some() {
+            super::dbt::MANIFEST_LIMIT
+        } else {
+            super::errors::FORM_LIMIT
+        };
+        let body = match read_body(&mut req, limit).await {
+            Some(body) => body,
+            None => {
                 return Ok(req.error_response(AppError::PayloadTooLarge(format!(
                     "The form is larger than {} KiB.",
-                    super::errors::FORM_LIMIT / 1024
+                    limit / 1024
                 ))));
             }
         };

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod classification;
 pub mod datasets;
+pub mod dbt;
 pub mod erasure;
 pub mod errors;
 pub mod forms;
@@ -282,6 +283,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("", web::get().to(pipelines::list))
                 .route("", web::post().to(pipelines::create))
                 .route("/new", web::get().to(pipelines::new_form))
+                .service(
+                    web::resource("/dbt")
+                        .app_data(web::FormConfig::default().limit(dbt::MANIFEST_LIMIT))
+                        .route(web::get().to(dbt::form))
+                        .route(web::post().to(dbt::upload)),
+                )
                 .route("/{id}", web::get().to(pipelines::show))
                 .route("/{id}/analyse", web::post().to(pipelines::analyse_again)),
         )

@@ -7,6 +7,7 @@ mod audit_trail;
 mod browser;
 mod classification;
 mod crawl;
+mod dbt;
 mod erasure;
 mod erasure_web;
 mod ingest;
