@@ -6,6 +6,8 @@ use serde::Serialize;
 
 use super::auth::{Authorized, CurrentUser, EditCatalog};
 use super::datasets::{self, ListQuery, load_detail};
+#[allow(unused_imports)]
+use super::openapi::ApiError;
 use super::search::Params;
 use super::view::Pager;
 use super::{AppState, read, sources, write};
@@ -19,6 +21,7 @@ pub const MAX_PER_PAGE: i64 = 500;
 
 pub fn scope() -> actix_web::Scope {
     web::scope("/api/v1")
+        .route("/openapi.json", web::get().to(super::openapi::document))
         .route("/sources", web::get().to(list_sources))
         .route("/sources/{id}", web::get().to(get_source))
         .route("/datasets", web::get().to(list_datasets))
@@ -49,7 +52,7 @@ pub fn scope() -> actix_web::Scope {
         .route("/retention/records-of-processing", web::get().to(super::retention::api_records))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SourceJson {
     pub id: i64,
     pub name: String,
@@ -95,6 +98,7 @@ struct Page<T: Serialize> {
     per_page: i64,
 }
 
+#[utoipa::path(get, path = "/api/v1/sources", tag = "Sources", responses((status = 200, description = "Every source", body = serde_json::Value), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 async fn list_sources(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let list = read(&state, |conn| Ok(catalog::list_sources(conn)?)).await?;
     let items: Vec<SourceJson> = list.into_iter().map(source_json).collect();
@@ -102,6 +106,7 @@ async fn list_sources(state: web::Data<AppState>) -> Result<HttpResponse, AppErr
     Ok(HttpResponse::Ok().json(Page { per_page: total, items, total, page: 1 }))
 }
 
+#[utoipa::path(get, path = "/api/v1/sources/{id}", tag = "Sources", params(("id" = i64, Path, description = "Source id")), responses((status = 200, description = "The source", body = SourceJson), (status = 404, description = "Not found", body = ApiError), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 async fn get_source(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let source = read(&state, move |conn| {
@@ -154,6 +159,7 @@ fn per_page(requested: Option<i64>, default: i64) -> Result<i64, AppError> {
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/datasets", tag = "Catalog", params(("source" = Option<i64>, Query, description = "Only this source"), ("schema" = Option<String>, Query, description = "Only this schema"), ("kind" = Option<String>, Query, description = "table, view, materialized_view, external or referenced"), ("removed" = Option<bool>, Query, description = "Datasets the last crawl did not find"), ("page" = Option<i64>, Query, description = "Page, from 1"), ("per_page" = Option<i64>, Query, description = "Items per page, 1 to 500")), responses((status = 200, description = "A page of datasets", body = serde_json::Value), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 async fn list_datasets(state: web::Data<AppState>, query: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let filter = query.filter()?;
@@ -215,6 +221,7 @@ struct DatasetDetailJson {
     referenced_by: Vec<ForeignKeyJson>,
 }
 
+#[utoipa::path(get, path = "/api/v1/datasets/{id}", tag = "Catalog", params(("id" = i64, Path, description = "Dataset id")), responses((status = 200, description = "The dataset with its columns and keys", body = serde_json::Value), (status = 404, description = "Not found", body = ApiError), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 async fn get_dataset(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let detail = read(&state, move |conn| load_detail(conn, id)).await?;
@@ -261,6 +268,7 @@ struct SearchJson {
     per_page: i64,
 }
 
+#[utoipa::path(get, path = "/api/v1/search", tag = "Catalog", params(("q" = Option<String>, Query, description = "Words to find"), ("type" = Option<String>, Query, description = "all, datasets or columns"), ("source" = Option<i64>, Query, description = "Only this source"), ("page" = Option<i64>, Query, description = "Page, from 1")), responses((status = 200, description = "Matching datasets and columns", body = serde_json::Value), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 async fn search_catalog(state: web::Data<AppState>, params: web::Query<Params>) -> Result<HttpResponse, AppError> {
     let params = params.into_inner();
     let query = params.query()?;
@@ -315,6 +323,7 @@ pub(crate) fn require_token(user: &CurrentUser) -> Result<(), AppError> {
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+#[derive(utoipa::ToSchema)]
 struct DatasetPatch {
     /// `null` clears it; absent leaves it.
     #[serde(default, deserialize_with = "some")]
@@ -336,6 +345,7 @@ fn clean(field: &str, value: Option<String>, max: usize) -> Result<Option<String
     Ok(value)
 }
 
+#[utoipa::path(patch, path = "/api/v1/datasets/{id}", tag = "Catalog", params(("id" = i64, Path, description = "Dataset id")), request_body = DatasetPatch, responses((status = 200, description = "The dataset as it is now", body = serde_json::Value), (status = 404, description = "Not found", body = ApiError), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 async fn update_dataset(
     state: web::Data<AppState>,
     auth: Authorized<EditCatalog>,
@@ -370,6 +380,7 @@ struct CrawlJson {
     created: bool,
 }
 
+#[utoipa::path(post, path = "/api/v1/sources/{id}/crawls", tag = "Sources", params(("id" = i64, Path, description = "Source id")), responses((status = 202, description = "The crawl is queued", body = serde_json::Value), (status = 409, description = "A crawl is already queued or running", body = ApiError), (status = 404, description = "Not found", body = ApiError), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 async fn crawl_source(
     state: web::Data<AppState>,
     auth: Authorized<EditCatalog>,
@@ -413,6 +424,7 @@ struct ErasureRequestJson {
 }
 
 /// `GET /api/v1/erasure-requests`: open requests by due date (overdue first), then ended ones.
+#[utoipa::path(get, path = "/api/v1/erasure-requests", tag = "Erasure", responses((status = 200, description = "Erasure requests, open first", body = serde_json::Value), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 async fn list_erasure_requests(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
     super::erasure::require_follow(&user, "see erasure requests")?;
     let list = read(&state, |conn| Ok(crate::db::erasure::list_requests(conn, super::erasure::LIST_LIMIT)?)).await?;
@@ -446,6 +458,7 @@ async fn list_erasure_requests(state: web::Data<AppState>, user: CurrentUser) ->
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+#[derive(utoipa::ToSchema)]
 struct ErasureRequestBody {
     identifier_type: String,
     value: String,
@@ -459,6 +472,7 @@ struct ErasureRequestBody {
 
 /// `POST /api/v1/erasure-requests`: 201 with the new request, or 200 with the one an earlier
 /// call with the same idempotency key stored.
+#[utoipa::path(post, path = "/api/v1/erasure-requests", tag = "Erasure", request_body = ErasureRequestBody, responses((status = 201, description = "The new request", body = serde_json::Value), (status = 200, description = "The request an earlier call with the same idempotency key stored", body = serde_json::Value), (status = 422, description = "The identifier is not valid", body = ApiError), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 async fn create_erasure_request(
     state: web::Data<AppState>,
     auth: Authorized<super::erasure::SubmitErasure>,
@@ -494,6 +508,7 @@ async fn create_erasure_request(
 }
 
 /// `GET /api/v1/erasure-requests/{id}`: the request with its plan, recipients and runs.
+#[utoipa::path(get, path = "/api/v1/erasure-requests/{id}", tag = "Erasure", params(("id" = i64, Path, description = "Request id")), responses((status = 200, description = "The request with its plan, recipients and runs", body = serde_json::Value), (status = 404, description = "Not found", body = ApiError), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 async fn get_erasure_request(
     state: web::Data<AppState>,
     user: CurrentUser,

@@ -191,7 +191,12 @@ pub async fn authenticate(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let path = req.path().to_owned();
-    if path.starts_with("/static/") || path == "/healthz" || path == "/readyz" || path == "/metrics" {
+    if path.starts_with("/static/")
+        || path == "/healthz"
+        || path == "/readyz"
+        || path == "/metrics"
+        || path == "/api/v1/openapi.json"
+    {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     }
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {

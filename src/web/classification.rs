@@ -13,6 +13,8 @@ use serde::Deserialize;
 use super::auth::{Authorized, Classify, CurrentUser, ProposeClassification};
 use super::datasets::{Choice, encode};
 use super::forms::FormPairs;
+#[allow(unused_imports)]
+use super::openapi::ApiError;
 use super::view::{self, Pager};
 use super::{AppState, Layout, Section, read, render, render_status, see_other, write};
 use crate::classification::{self, ClassifyError, ColumnChange, Vocabulary};
@@ -844,6 +846,7 @@ pub struct FormatQuery {
 }
 
 /// `GET /api/v1/personal-data` (`?format=csv` for CSV).
+#[utoipa::path(get, path = "/api/v1/personal-data", tag = "Classification", params(("format" = Option<String>, Query, description = "json (default) or csv")), responses((status = 200, description = "Every column holding personal data", body = serde_json::Value), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 pub async fn personal_data_api(
     state: web::Data<AppState>,
     _user: CurrentUser,

@@ -8,6 +8,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::auth::{Authorized, EditCatalog};
+#[allow(unused_imports)]
+use super::openapi::ApiError;
 use super::{AppState, Layout, Section, render_status};
 use crate::db::catalog;
 use crate::dbt::{self, Catalog, DbtReport, Manifest};
@@ -108,6 +110,7 @@ pub struct DbtBody {
 }
 
 /// `POST /api/v1/dbt/manifest` (`{"source", "manifest", "catalog"}`): what the ingest did.
+#[utoipa::path(post, path = "/api/v1/dbt/manifest", tag = "Lineage", request_body = serde_json::Value, responses((status = 200, description = "What the ingest did", body = serde_json::Value), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 pub async fn api_upload(
     state: web::Data<AppState>,
     auth: Authorized<EditCatalog>,

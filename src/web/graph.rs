@@ -12,6 +12,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::auth::CurrentUser;
+#[allow(unused_imports)]
+use super::openapi::ApiError;
 use super::{AppState, Layout, Section, read, render_status};
 use crate::error::AppError;
 use crate::graph::svg::{self, DrawColumn, DrawEdge, DrawNode};
@@ -348,6 +350,7 @@ pub async fn impact_page(
 }
 
 /// `GET /api/v1/lineage/impact?dataset=ID|column=ID[&format=csv]` (JSON by default).
+#[utoipa::path(get, path = "/api/v1/lineage/impact", tag = "Lineage", params(("dataset" = Option<i64>, Query, description = "A dataset to start from"), ("column" = Option<i64>, Query, description = "Or a column"), ("format" = Option<String>, Query, description = "json (default) or csv")), responses((status = 200, description = "Everything downstream with distance and pipelines", body = serde_json::Value), (status = 404, description = "Not found", body = ApiError), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 pub async fn api_impact(state: web::Data<AppState>, query: web::Query<ImpactQuery>) -> Result<HttpResponse, AppError> {
     let root = query.root()?;
     let impact = load_impact(&state, root).await?;

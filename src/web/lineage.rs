@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 
+#[allow(unused_imports)]
+use super::openapi::ApiError;
 use super::{AppState, read};
 use crate::db::AnyConnection;
 use crate::db::lineage::{self as repo, ColumnLink, DatasetLineage, DatasetRef, Neighbour, Via};
@@ -219,6 +221,7 @@ struct DatasetLineageJson {
     truncated: bool,
 }
 
+#[utoipa::path(get, path = "/api/v1/datasets/{id}/lineage", tag = "Lineage", params(("id" = i64, Path, description = "Dataset id")), responses((status = 200, description = "Upstream and downstream datasets and column edges", body = serde_json::Value), (status = 404, description = "Not found", body = ApiError), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 pub async fn api_dataset_lineage(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let (dataset, lineage) = read(&state, move |conn| {
@@ -254,6 +257,7 @@ struct ColumnLineageJson {
     targets: Vec<ColumnEdgeJson>,
 }
 
+#[utoipa::path(get, path = "/api/v1/columns/{id}/lineage", tag = "Lineage", params(("id" = i64, Path, description = "Column id")), responses((status = 200, description = "Where the column comes from and goes", body = serde_json::Value), (status = 404, description = "Not found", body = ApiError), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 pub async fn api_column_lineage(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let repo::ColumnLineage { column, sources, targets } = read(&state, move |conn| {

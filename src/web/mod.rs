@@ -17,6 +17,7 @@ pub mod graph;
 pub mod home;
 pub mod lineage;
 pub mod login;
+pub mod openapi;
 pub mod openlineage;
 pub mod pipelines;
 pub mod propagation;
@@ -237,6 +238,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(home::healthz))
         .route("/readyz", web::get().to(home::readyz))
         .route("/metrics", web::get().to(home::metrics))
+        .route("/api", web::get().to(openapi::page))
         .route("/static/{version}/{path:.*}", web::get().to(assets::serve))
         .route("/search", web::get().to(search::show))
         .route("/classification", web::get().to(classification::workbench))

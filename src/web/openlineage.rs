@@ -9,6 +9,8 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::auth::{Authorized, EditCatalog};
+#[allow(unused_imports)]
+use super::openapi::ApiError;
 use crate::db::{AnyConnection, catalog, dialect, now};
 use crate::error::AppError;
 use crate::ingest::{self, IngestError, IngestTarget, SqlInput};
@@ -85,6 +87,7 @@ fn describe(c: &Checked) -> String {
 }
 
 /// `POST /api/v1/lineage`.
+#[utoipa::path(post, path = "/api/v1/lineage", tag = "Lineage", params(("source" = Option<String>, Query, description = "The source the datasets live in, when their namespace does not say")), request_body = serde_json::Value, responses((status = 201, description = "The event was recorded", body = serde_json::Value), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 pub async fn receive(
     state: web::Data<AppState>,
     auth: Authorized<EditCatalog>,

@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 use super::auth::{Authorized, CurrentUser, EditCatalog};
 use super::forms::{self, FieldErrors};
 use super::lineage::{DatasetJson, TableLink, dataset_json, timestamp};
+#[allow(unused_imports)]
+use super::openapi::ApiError;
 use super::view::{self, Pager};
 use super::{AppState, Layout, Section, read, render, render_status, see_other};
 use crate::db::catalog;
@@ -571,6 +573,7 @@ struct Page<T: Serialize> {
     per_page: i64,
 }
 
+#[utoipa::path(get, path = "/api/v1/pipelines", tag = "Lineage", params(("page" = Option<i64>, Query, description = "Page, from 1"), ("per_page" = Option<i64>, Query, description = "Items per page, 1 to 500")), responses((status = 200, description = "A page of pipelines", body = serde_json::Value), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 pub async fn api_list(state: web::Data<AppState>, query: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
     let page = query.page.unwrap_or(1);
     let per_page = query.per_page.unwrap_or(PER_PAGE);
@@ -671,6 +674,7 @@ struct PipelineDetailJson {
     statements: Vec<StatementJson>,
 }
 
+#[utoipa::path(get, path = "/api/v1/pipelines/{id}", tag = "Lineage", params(("id" = i64, Path, description = "Pipeline id")), responses((status = 200, description = "The pipeline with its statements and lineage", body = serde_json::Value), (status = 404, description = "Not found", body = ApiError), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 pub async fn api_show(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let detail = read(&state, move |conn| load_detail(conn, id)).await?;

@@ -9,6 +9,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::auth::{Authorized, CurrentUser, ManageRetention, ReadCatalog};
+#[allow(unused_imports)]
+use super::openapi::ApiError;
 use super::{AppState, Layout, Section, attachment, read, render_status, see_other, write};
 use crate::db::retention as repo;
 use crate::db::{AnyConnection, catalog, classification};
@@ -659,6 +661,7 @@ pub async fn set_timestamp(
 // API
 
 /// `GET /api/v1/retention/policies`: every policy with where it is assigned.
+#[utoipa::path(get, path = "/api/v1/retention/policies", tag = "Retention", responses((status = 200, description = "Every policy and where it is assigned", body = serde_json::Value), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 pub async fn api_policies(state: web::Data<AppState>, auth: Authorized<ReadCatalog>) -> Result<HttpResponse, AppError> {
     let _ = auth;
     let body = read(&state, |conn| {
@@ -684,6 +687,7 @@ pub async fn api_policies(state: web::Data<AppState>, auth: Authorized<ReadCatal
 }
 
 /// `GET /api/v1/datasets/{id}/retention`: the policy in force and where it comes from.
+#[utoipa::path(get, path = "/api/v1/datasets/{id}/retention", tag = "Retention", params(("id" = i64, Path, description = "Dataset id")), responses((status = 200, description = "The policy in force and where it comes from", body = serde_json::Value), (status = 404, description = "Not found", body = ApiError), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 pub async fn api_dataset(
     state: web::Data<AppState>,
     auth: Authorized<ReadCatalog>,
@@ -695,13 +699,14 @@ pub async fn api_dataset(
     Ok(HttpResponse::Ok().json(r))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RunBody {
     #[serde(default)]
     pub dry_run: bool,
 }
 
 /// `POST /api/v1/retention/runs` (`{"dry_run": true}` for a preview): 202 with the queued run.
+#[utoipa::path(post, path = "/api/v1/retention/runs", tag = "Retention", request_body = RunBody, responses((status = 202, description = "The purge (or preview) is queued", body = serde_json::Value), (status = 409, description = "A purge is already queued or running", body = ApiError), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 pub async fn api_start(
     state: web::Data<AppState>,
     auth: Authorized<ManageRetention>,
@@ -722,6 +727,7 @@ pub async fn api_start(
 }
 
 /// `GET /api/v1/retention/runs/{id}`: a run with its per-dataset counts.
+#[utoipa::path(get, path = "/api/v1/retention/runs/{id}", tag = "Retention", params(("id" = i64, Path, description = "Purge id")), responses((status = 200, description = "The run with its per-dataset counts", body = serde_json::Value), (status = 404, description = "Not found", body = ApiError), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 pub async fn api_run(
     state: web::Data<AppState>,
     auth: Authorized<ReadCatalog>,
@@ -734,6 +740,7 @@ pub async fn api_run(
 }
 
 /// `GET /api/v1/retention/storage-limitation`.
+#[utoipa::path(get, path = "/api/v1/retention/storage-limitation", tag = "Retention", responses((status = 200, description = "Personal data with no enforceable policy, or rows waiting", body = serde_json::Value), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 pub async fn api_storage(state: web::Data<AppState>, auth: Authorized<ReadCatalog>) -> Result<HttpResponse, AppError> {
     let _ = auth;
     let lines = read(&state, |conn| service::storage_limitation(conn).map_err(AppError::from)).await?;
@@ -741,6 +748,7 @@ pub async fn api_storage(state: web::Data<AppState>, auth: Authorized<ReadCatalo
 }
 
 /// `GET /api/v1/retention/records-of-processing` (`?format=csv` for CSV).
+#[utoipa::path(get, path = "/api/v1/retention/records-of-processing", tag = "Retention", params(("format" = Option<String>, Query, description = "json (default) or csv")), responses((status = 200, description = "The records of processing (Art. 30)", body = serde_json::Value), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 pub async fn api_records(
     state: web::Data<AppState>,
     auth: Authorized<ReadCatalog>,

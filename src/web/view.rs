@@ -89,8 +89,9 @@ impl Pager {
         }
     }
 
+    /// The rows to skip for `page`; a page far past the end skips everything (no overflow).
     pub fn offset(page: i64, per_page: i64) -> i64 {
-        (page.max(1) - 1) * per_page
+        (page.max(1) - 1).saturating_mul(per_page)
     }
 
     /// "1–50 of 12,431", "No results".
@@ -98,8 +99,8 @@ impl Pager {
         if self.total == 0 {
             return "none".to_owned();
         }
-        let from = (self.page - 1) * self.per_page + 1;
-        let to = (self.page * self.per_page).min(self.total);
+        let from = (self.page - 1).saturating_mul(self.per_page).saturating_add(1);
+        let to = self.page.saturating_mul(self.per_page).min(self.total);
         if from > self.total {
             return format!("page {} is past the end ({} in all)", self.page, count(self.total));
         }

@@ -2,6 +2,7 @@
 //! (SQLite files, and PostgreSQL when `CUSTODIAN_TEST_POSTGRES_URL` is set).
 
 mod api;
+mod api_fuzz;
 mod audit;
 mod audit_trail;
 mod browser;

@@ -77,3 +77,56 @@ async fn a_metrics_token_guards_the_scrape() {
     let body = String::from_utf8_lossy(&test::read_body(res).await).into_owned();
     assert!(scrape(&body).samples.iter().any(|s| s.metric == "custodian_db_pool_connections"));
 }
+
+#[actix_web::test]
+async fn the_openapi_document_describes_every_api_route() {
+    let app = TestApp::new(TestCatalog::sqlite());
+    app.use_session(None);
+    let res = app.get("/api/v1/openapi.json").await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let doc = res.json();
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "{doc}");
+    let paths = doc["paths"].as_object().expect("paths");
+    for (path, method) in [
+        ("/api/v1/sources", "get"),
+        ("/api/v1/sources/{id}", "get"),
+        ("/api/v1/sources/{id}/crawls", "post"),
+        ("/api/v1/datasets", "get"),
+        ("/api/v1/datasets/{id}", "get"),
+        ("/api/v1/datasets/{id}", "patch"),
+        ("/api/v1/search", "get"),
+        ("/api/v1/personal-data", "get"),
+        ("/api/v1/pipelines", "get"),
+        ("/api/v1/pipelines/{id}", "get"),
+        ("/api/v1/datasets/{id}/lineage", "get"),
+        ("/api/v1/columns/{id}/lineage", "get"),
+        ("/api/v1/lineage/impact", "get"),
+        ("/api/v1/lineage", "post"),
+        ("/api/v1/dbt/manifest", "post"),
+        ("/api/v1/erasure-requests", "get"),
+        ("/api/v1/erasure-requests", "post"),
+        ("/api/v1/erasure-requests/{id}", "get"),
+        ("/api/v1/datasets/{id}/retention", "get"),
+        ("/api/v1/retention/policies", "get"),
+        ("/api/v1/retention/runs", "post"),
+        ("/api/v1/retention/runs/{id}", "get"),
+        ("/api/v1/retention/storage-limitation", "get"),
+        ("/api/v1/retention/records-of-processing", "get"),
+    ] {
+        let op = &paths.get(path).unwrap_or_else(|| panic!("{path} missing"))[method];
+        assert!(op.is_object(), "{method} {path} missing");
+        assert!(op["responses"]["401"].is_object(), "{method} {path}: no 401");
+    }
+    assert_eq!(
+        paths.values().map(|m| m.as_object().unwrap().len()).sum::<usize>(),
+        24,
+        "an undocumented or extra route"
+    );
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    assert!(doc["components"]["schemas"]["ErasureRequestBody"].is_object());
+    // The API page lists the same endpoints.
+    app.sign_in_as(Role::Viewer);
+    let page = app.get("/api").await;
+    assert_eq!(page.status, StatusCode::OK);
+    crate::support::assert_contains(&page.body, "/api/v1/retention/runs/{id}");
+}

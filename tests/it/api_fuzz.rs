@@ -1,0 +1,73 @@
+//! The API fuzzed by schemathesis (from PyPI) against the generated OpenAPI document, on the
+//! demo's catalog served over HTTP with a steward's token: no answer may be a 5xx, and every
+//! answer must match the document.
+//!
+//! Needs `CUSTODIAN_TEST_SCHEMATHESIS` (the `schemathesis` command; `.ci/run` installs it in a
+//! virtual environment); skipped without it unless `CUSTODIAN_TEST_REQUIRE_PYTHON=1`.
+
+use std::net::TcpListener;
+
+use custodian::db::now;
+use custodian::governance::access::Role;
+
+use crate::support::TestCatalog;
+
+#[actix_web::test]
+async fn schemathesis_finds_no_server_errors_and_no_answer_outside_the_schema() {
+    let command = match std::env::var("CUSTODIAN_TEST_SCHEMATHESIS") {
+        Ok(c) if !c.is_empty() => c,
+        _ => {
+            assert!(
+                std::env::var("CUSTODIAN_TEST_REQUIRE_PYTHON").as_deref() != Ok("1"),
+                "CUSTODIAN_TEST_REQUIRE_PYTHON=1 but CUSTODIAN_TEST_SCHEMATHESIS names no schemathesis"
+            );
+            eprintln!("skipped: set CUSTODIAN_TEST_SCHEMATHESIS to the schemathesis command");
+            return;
+        }
+    };
+    let catalog = TestCatalog::sqlite();
+    let data = tempfile::tempdir().expect("demo dir");
+    let config = catalog.config();
+    let db = custodian::commands::demo::prepare(&config, data.path(), false).expect("prepare the demo");
+    // A steward writes the catalog and lineage; a compliance officer reads erasure requests and
+    // runs purges: between them every operation is reached.
+    let tokens: Vec<String> = [Role::Steward, Role::Compliance]
+        .into_iter()
+        .map(|role| {
+            custodian::accounts::create_api_token(&mut db.writer().unwrap(), role.as_str(), role, None, now())
+                .unwrap()
+                .secret
+        })
+        .collect();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let state = custodian::commands::serve::state(config, db).expect("state");
+    let server = custodian::commands::serve::server(state, listener, 2).expect("server");
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    let mut failures = Vec::new();
+    for token in tokens {
+        let url = format!("{base}/api/v1/openapi.json");
+        let command = command.clone();
+        let out = actix_web::rt::task::spawn_blocking(move || {
+            std::process::Command::new(command)
+                .args(["run", &url])
+                .args(["--checks", "not_a_server_error,response_schema_conformance"])
+                .args(["--max-examples", "30", "--workers", "1", "--no-color"])
+                .args(["-H", &format!("Authorization: Bearer {token}")])
+                .output()
+        })
+        .await
+        .unwrap()
+        .expect("run schemathesis");
+        if !out.status.success() {
+            failures.push(format!(
+                "{}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+    }
+    handle.stop(false).await;
+    assert!(failures.is_empty(), "schemathesis found problems:\n{}", failures.join("\n"));
+}
