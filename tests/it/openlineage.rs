@@ -194,8 +194,27 @@ async fn bad_events_get_a_400_with_the_reason_and_store_nothing() {
     assert!(catalog::find_dataset_by_name(&mut conn, source.id, "main", "copy").unwrap().is_none());
     drop(conn);
     // The same event, well formed, is stored (the only source takes an unknown namespace).
-    let res = test::call_service(&service, post(&token, good)).await;
+    let res = test::call_service(&service, post(&token, good.clone())).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let mut conn = app.db.reader().unwrap();
     assert!(catalog::find_dataset_by_name(&mut conn, source.id, "main", "copy").unwrap().is_some());
+    drop(conn);
+
+    // With no column-lineage facet, the job's SQL goes through Custodian's extractor.
+    let mut with_sql = good;
+    with_sql["job"] = serde_json::json!({
+        "namespace": "airflow", "name": "sql_job",
+        "facets": { "sql": { "query": "INSERT INTO copy_by_sql (id, contact) SELECT id, email FROM orders" } }
+    });
+    with_sql["outputs"] = serde_json::json!([{ "namespace": "x", "name": "main.copy_by_sql" }]);
+    let res = test::call_service(&service, post(&token, with_sql)).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let mut conn = app.db.reader().unwrap();
+    let copy = catalog::find_dataset_by_name(&mut conn, source.id, "main", "copy_by_sql").unwrap().unwrap();
+    let lineage = custodian::db::lineage::dataset_lineage(&mut conn, copy.id, 100).unwrap();
+    assert!(
+        lineage.column_sources.iter().any(|e| e.from.name == "email" && e.to.name == "contact"),
+        "{:?}",
+        lineage.column_sources
+    );
 }
