@@ -97,6 +97,10 @@ impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
         match e {
             diesel::result::Error::NotFound => Self::NotFound("The requested item does not exist.".into()),
+            // PostgreSQL refuses text holding a NUL character: the input's fault, not ours.
+            diesel::result::Error::DatabaseError(_, info) if info.message().contains("0x00") => {
+                Self::BadRequest("Text may not hold NUL characters.".into())
+            }
             other => Self::Internal(format!("database: {other}")),
         }
     }

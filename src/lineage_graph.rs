@@ -284,7 +284,7 @@ pub enum Root {
 
 /// One dataset or column downstream, with its distance and the pipelines that feed it from the
 /// step before.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ImpactRow {
     /// dataset | column
     pub kind: String,
@@ -297,7 +297,7 @@ pub struct ImpactRow {
     pub via: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Impact {
     pub root: String,
     /// The dataset of the root (itself, or the column's).

@@ -1096,7 +1096,7 @@ fn complete(conn: &mut AnyConnection, keys: &Keys, run: &Run) -> Result<u64, Ret
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RunView {
     pub id: i64,
     pub mode: String,
@@ -1114,7 +1114,7 @@ pub struct RunView {
     pub steps: Vec<StepView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StepView {
     pub position: i32,
     pub source: String,

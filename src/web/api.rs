@@ -90,15 +90,15 @@ fn source_json(s: Source) -> SourceJson {
     }
 }
 
-#[derive(Serialize)]
-struct Page<T: Serialize> {
+#[derive(Serialize, utoipa::ToSchema)]
+struct Page<T: Serialize + utoipa::ToSchema> {
     items: Vec<T>,
     total: i64,
     page: i64,
     per_page: i64,
 }
 
-#[utoipa::path(get, path = "/api/v1/sources", tag = "Sources", responses((status = 200, description = "Every source", body = serde_json::Value), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
+#[utoipa::path(get, path = "/api/v1/sources", tag = "Sources", responses((status = 200, description = "Every source", body = Page<SourceJson>), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 async fn list_sources(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let list = read(&state, |conn| Ok(catalog::list_sources(conn)?)).await?;
     let items: Vec<SourceJson> = list.into_iter().map(source_json).collect();
@@ -116,7 +116,7 @@ async fn get_source(state: web::Data<AppState>, id: web::Path<i64>) -> Result<Ht
     Ok(HttpResponse::Ok().json(source_json(source)))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DatasetJson {
     pub id: i64,
     pub source: String,
@@ -159,7 +159,7 @@ fn per_page(requested: Option<i64>, default: i64) -> Result<i64, AppError> {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/datasets", tag = "Catalog", params(("source" = Option<i64>, Query, description = "Only this source"), ("schema" = Option<String>, Query, description = "Only this schema"), ("kind" = Option<String>, Query, description = "table, view, materialized_view, external or referenced"), ("removed" = Option<bool>, Query, description = "Datasets the last crawl did not find"), ("page" = Option<i64>, Query, description = "Page, from 1"), ("per_page" = Option<i64>, Query, description = "Items per page, 1 to 500")), responses((status = 200, description = "A page of datasets", body = serde_json::Value), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
+#[utoipa::path(get, path = "/api/v1/datasets", tag = "Catalog", params(("source" = Option<i64>, Query, description = "Only this source"), ("schema" = Option<String>, Query, description = "Only this schema"), ("kind" = Option<String>, Query, description = "table, view, materialized_view, external or referenced"), ("removed" = Option<bool>, Query, description = "Datasets the last crawl did not find"), ("page" = Option<i64>, Query, description = "Page, from 1"), ("per_page" = Option<i64>, Query, description = "Items per page, 1 to 500")), responses((status = 200, description = "A page of datasets", body = Page<DatasetJson>), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 async fn list_datasets(state: web::Data<AppState>, query: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let filter = query.filter()?;
@@ -172,7 +172,7 @@ async fn list_datasets(state: web::Data<AppState>, query: web::Query<ListQuery>)
     Ok(HttpResponse::Ok().json(Page { items, total, page, per_page }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ColumnJson {
     id: i64,
     ordinal: i32,
@@ -203,7 +203,7 @@ impl From<ColumnSummary> for ColumnJson {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ForeignKeyJson {
     name: String,
     columns: Vec<String>,
@@ -212,7 +212,7 @@ struct ForeignKeyJson {
     dataset_columns: Vec<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct DatasetDetailJson {
     #[serde(flatten)]
     dataset: DatasetJson,
@@ -221,7 +221,7 @@ struct DatasetDetailJson {
     referenced_by: Vec<ForeignKeyJson>,
 }
 
-#[utoipa::path(get, path = "/api/v1/datasets/{id}", tag = "Catalog", params(("id" = i64, Path, description = "Dataset id")), responses((status = 200, description = "The dataset with its columns and keys", body = serde_json::Value), (status = 404, description = "Not found", body = ApiError), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
+#[utoipa::path(get, path = "/api/v1/datasets/{id}", tag = "Catalog", params(("id" = i64, Path, description = "Dataset id")), responses((status = 200, description = "The dataset with its columns and keys", body = DatasetDetailJson), (status = 404, description = "Not found", body = ApiError), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 async fn get_dataset(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let detail = read(&state, move |conn| load_detail(conn, id)).await?;
@@ -246,7 +246,7 @@ async fn get_dataset(state: web::Data<AppState>, id: web::Path<i64>) -> Result<H
     Ok(HttpResponse::Ok().json(body))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct SearchHitJson {
     #[serde(rename = "type")]
     kind: &'static str,
@@ -257,7 +257,7 @@ struct SearchHitJson {
     description: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct SearchJson {
     items: Vec<SearchHitJson>,
     datasets_total: i64,
@@ -268,7 +268,7 @@ struct SearchJson {
     per_page: i64,
 }
 
-#[utoipa::path(get, path = "/api/v1/search", tag = "Catalog", params(("q" = Option<String>, Query, description = "Words to find"), ("type" = Option<String>, Query, description = "all, datasets or columns"), ("source" = Option<i64>, Query, description = "Only this source"), ("page" = Option<i64>, Query, description = "Page, from 1")), responses((status = 200, description = "Matching datasets and columns", body = serde_json::Value), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
+#[utoipa::path(get, path = "/api/v1/search", tag = "Catalog", params(("q" = Option<String>, Query, description = "Words to find"), ("type" = Option<String>, Query, description = "all, datasets or columns"), ("source" = Option<i64>, Query, description = "Only this source"), ("page" = Option<i64>, Query, description = "Page, from 1")), responses((status = 200, description = "Matching datasets and columns", body = SearchJson), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 async fn search_catalog(state: web::Data<AppState>, params: web::Query<Params>) -> Result<HttpResponse, AppError> {
     let params = params.into_inner();
     let query = params.query()?;
@@ -345,7 +345,7 @@ fn clean(field: &str, value: Option<String>, max: usize) -> Result<Option<String
     Ok(value)
 }
 
-#[utoipa::path(patch, path = "/api/v1/datasets/{id}", tag = "Catalog", params(("id" = i64, Path, description = "Dataset id")), request_body = DatasetPatch, responses((status = 200, description = "The dataset as it is now", body = serde_json::Value), (status = 404, description = "Not found", body = ApiError), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
+#[utoipa::path(patch, path = "/api/v1/datasets/{id}", tag = "Catalog", params(("id" = i64, Path, description = "Dataset id")), request_body = DatasetPatch, responses((status = 200, description = "The dataset as it is now", body = DatasetJson), (status = 404, description = "Not found", body = ApiError), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 async fn update_dataset(
     state: web::Data<AppState>,
     auth: Authorized<EditCatalog>,
@@ -404,7 +404,7 @@ async fn crawl_source(
 // ---------------------------------------------------------------------------------------------
 // Erasure requests
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ErasureRequestJson {
     id: i64,
     identifier_type: String,
@@ -424,7 +424,7 @@ struct ErasureRequestJson {
 }
 
 /// `GET /api/v1/erasure-requests`: open requests by due date (overdue first), then ended ones.
-#[utoipa::path(get, path = "/api/v1/erasure-requests", tag = "Erasure", responses((status = 200, description = "Erasure requests, open first", body = serde_json::Value), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
+#[utoipa::path(get, path = "/api/v1/erasure-requests", tag = "Erasure", responses((status = 200, description = "Erasure requests, open first", body = Page<ErasureRequestJson>), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 async fn list_erasure_requests(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
     super::erasure::require_follow(&user, "see erasure requests")?;
     let list = read(&state, |conn| Ok(crate::db::erasure::list_requests(conn, super::erasure::LIST_LIMIT)?)).await?;

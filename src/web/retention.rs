@@ -706,7 +706,7 @@ pub struct RunBody {
 }
 
 /// `POST /api/v1/retention/runs` (`{"dry_run": true}` for a preview): 202 with the queued run.
-#[utoipa::path(post, path = "/api/v1/retention/runs", tag = "Retention", request_body = RunBody, responses((status = 202, description = "The purge (or preview) is queued", body = serde_json::Value), (status = 409, description = "A purge is already queued or running", body = ApiError), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
+#[utoipa::path(post, path = "/api/v1/retention/runs", tag = "Retention", request_body = RunBody, responses((status = 202, description = "The purge (or preview) is queued", body = RunView), (status = 409, description = "A purge is already queued or running", body = ApiError), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 pub async fn api_start(
     state: web::Data<AppState>,
     auth: Authorized<ManageRetention>,
@@ -727,7 +727,7 @@ pub async fn api_start(
 }
 
 /// `GET /api/v1/retention/runs/{id}`: a run with its per-dataset counts.
-#[utoipa::path(get, path = "/api/v1/retention/runs/{id}", tag = "Retention", params(("id" = i64, Path, description = "Purge id")), responses((status = 200, description = "The run with its per-dataset counts", body = serde_json::Value), (status = 404, description = "Not found", body = ApiError), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
+#[utoipa::path(get, path = "/api/v1/retention/runs/{id}", tag = "Retention", params(("id" = i64, Path, description = "Purge id")), responses((status = 200, description = "The run with its per-dataset counts", body = RunView), (status = 404, description = "Not found", body = ApiError), (status = 400, description = "Bad parameters or body", body = ApiError), (status = 401, description = "No valid session or API token", body = ApiError), (status = 403, description = "The role does not allow it", body = ApiError)), security(("bearer" = []), ("session" = [])))]
 pub async fn api_run(
     state: web::Data<AppState>,
     auth: Authorized<ReadCatalog>,

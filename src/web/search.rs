@@ -34,6 +34,9 @@ impl Params {
         if text.chars().count() > QUERY_MAX {
             return Err(AppError::BadRequest(format!("The search text is longer than {QUERY_MAX} characters.")));
         }
+        if text.chars().any(char::is_control) {
+            return Err(AppError::BadRequest("The search text holds control characters; no name has them.".into()));
+        }
         if self.page.is_some_and(|p| p < 1) {
             return Err(AppError::BadRequest("Pages are numbered from 1.".into()));
         }
