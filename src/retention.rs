@@ -452,7 +452,16 @@ fn plan_run(
     let categories_of = crate::db::classification::category_ids_of(conn, &column_ids)?;
     let holds = erasure_repo::active_holds(conn, today)?;
 
-    // Subject holds: the held subjects' rows, per dataset, to spare.
+    // Subject holds: the held subjects' rows, per dataset, to spare. A hold that keeps no sealed
+    // identifier cannot be honoured row by row, so nothing is purged until it is placed again.
+    let unsealed = repo::unsealed_subject_holds(conn, today)?;
+    if !unsealed.is_empty() {
+        return Err(ErasureError::Conflict(format!(
+            "subject hold {} keeps no identifier a purge could spare rows by (it was placed before holds kept one): \
+             release it and place it again, then run the purge",
+            unsealed.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+        )));
+    }
     let mut spare: HashMap<i64, Vec<Predicate>> = HashMap::new();
     let mut subject_hold_ids = Vec::new();
     for h in repo::active_subject_holds(conn, today)? {

@@ -448,6 +448,18 @@ pub struct SubjectHold {
 
 type SubjectHoldRow = (i64, Option<String>, Option<String>, Option<String>, String);
 
+/// The ids of subject holds in force on `today` that keep no sealed identifier (placed before
+/// holds kept one): a purge cannot tell their subject's rows apart.
+pub fn unsealed_subject_holds(conn: &mut AnyConnection, today: NaiveDate) -> QueryResult<Vec<i64>> {
+    legal_holds::table
+        .filter(legal_holds::scope.eq("subject"))
+        .filter(legal_holds::released_at.is_null())
+        .filter(legal_holds::ends_on.is_null().or(legal_holds::ends_on.ge(today)))
+        .filter(legal_holds::sealed_subject.is_null())
+        .select(legal_holds::id)
+        .load(conn)
+}
+
 /// The subject holds in force on `today` whose identifier is kept sealed.
 pub fn active_subject_holds(conn: &mut AnyConnection, today: NaiveDate) -> QueryResult<Vec<SubjectHold>> {
     let rows: Vec<SubjectHoldRow> = legal_holds::table

@@ -704,3 +704,33 @@ async fn the_worker_runs_a_scheduled_purge_once_per_interval_and_audits_every_st
     let text = format!("{:?}", events.events);
     assert!(!text.contains("alice@example.com"), "an audit event names the held subject");
 }
+
+#[actix_web::test]
+async fn a_subject_hold_without_a_sealed_identifier_stops_purges_instead_of_being_ignored() {
+    let app = TestApp::new(crate::support::TestCatalog::sqlite());
+    let shop = shop(&app).await;
+    policies(&app, &shop);
+    // A hold as holds were stored before they kept a sealed identifier.
+    let mut conn = app.db.writer().unwrap();
+    custodian::db::erasure::insert_hold(
+        &mut conn,
+        &custodian::db::erasure::NewHold {
+            scope: "subject".into(),
+            scope_id: None,
+            identifier_type: Some("email".into()),
+            subject_hmac: Some("an-old-hmac".into()),
+            basis: "art17_3_e".into(),
+            reason: "old".into(),
+            ends_on: None,
+            created_by: "olga.compliance".into(),
+            created_at: now(),
+        },
+    )
+    .unwrap();
+    drop(conn);
+    let before = shop.state();
+    let blocked = run(&app, false);
+    assert_eq!(blocked.status, "blocked", "{blocked:?}");
+    assert_contains(blocked.error.as_deref().unwrap_or(""), "place it again");
+    assert_eq!(shop.state(), before, "nothing was purged");
+}
