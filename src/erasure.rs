@@ -846,6 +846,17 @@ pub(crate) enum Stop {
     LostLease,
 }
 
+impl Stop {
+    /// What renewing a run's lease said: go on, the lease is lost, or the catalog failed.
+    pub(crate) fn after_heartbeat(renewed: diesel::QueryResult<bool>) -> Result<(), Stop> {
+        match renewed {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Stop::LostLease),
+            Err(e) => Err(Stop::Blocked(e.to_string())),
+        }
+    }
+}
+
 /// Runs a claimed run to its end: executes each pending step (or, for an ended request,
 /// records a verification-only run), then completes or blocks the request.
 pub fn execute(
@@ -976,11 +987,7 @@ fn execute_steps(
 
 fn heartbeat(db: &Db, run: &Run) -> Result<(), Stop> {
     let mut conn = db.writer().map_err(|e| Stop::Blocked(e.to_string()))?;
-    match repo::heartbeat(&mut conn, run.id, run.lease, now()) {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(Stop::LostLease),
-        Err(e) => Err(Stop::Blocked(e.to_string())),
-    }
+    Stop::after_heartbeat(repo::heartbeat(&mut conn, run.id, run.lease, now()))
 }
 
 fn check_drift(writer: &mut Writer, step: &Step) -> Result<(), Stop> {
@@ -1131,25 +1138,36 @@ fn run_step(db: &Db, settings: ErasureSettings, writer: &mut Writer, step: &Step
 /// The basis of a hold that now covers the step's dataset or source, if any.
 fn hold_now(db: &Db, step: &Step) -> Result<Option<String>, String> {
     let mut conn = db.reader().map_err(|e| e.to_string())?;
-    let hold = hold_on_table(&mut conn, step.source_id, step.dataset_id, now().date()).map_err(|e| e.to_string())?;
+    let hold = hold_on_table(&mut conn, step.source_id, step.dataset_id, now().date(), &mut None)
+        .map_err(|e| e.to_string())?;
     Ok(hold.map(|h| h.basis))
 }
 
+/// What of a table a column or category hold can name: its column ids and their categories.
+/// Read once per table (the first time a hold other than a subject's is in force).
+pub(crate) type HoldScope = Option<(Vec<i64>, Vec<i64>)>;
+
 /// The active hold that now covers a table through its source, itself, a column or a category.
+/// `scope` caches the table's columns and categories across calls for the same table.
 pub(crate) fn hold_on_table(
     conn: &mut AnyConnection,
     source_id: i64,
     dataset_id: i64,
     today: NaiveDate,
+    scope: &mut HoldScope,
 ) -> diesel::QueryResult<Option<repo::Hold>> {
     let holds = repo::active_holds(conn, today)?;
     if holds.iter().all(|h| h.scope == "subject") {
         return Ok(None);
     }
-    let columns = repo::column_ids_of(conn, dataset_id)?;
-    let categories: Vec<i64> =
-        crate::db::classification::category_ids_of(conn, &columns)?.into_values().flatten().collect();
-    Ok(hold_covering(&holds, source_id, dataset_id, &columns, &categories).cloned())
+    if scope.is_none() {
+        let columns = repo::column_ids_of(conn, dataset_id)?;
+        let categories: Vec<i64> =
+            crate::db::classification::category_ids_of(conn, &columns)?.into_values().flatten().collect();
+        *scope = Some((columns, categories));
+    }
+    let (columns, categories) = scope.as_ref().expect("read above");
+    Ok(hold_covering(&holds, source_id, dataset_id, columns, categories).cloned())
 }
 
 /// Completes a request whose steps are all done or held (E3, E17–E20): waits for recipients

@@ -281,7 +281,9 @@ pub struct Inheritance {
 }
 
 impl Inheritance {
-    pub fn load(conn: &mut AnyConnection) -> Result<Self, RetentionError> {
+    /// Loads policies, assignments and names, and the categories of the datasets `only` names
+    /// (of every dataset when `None`: plans and reports look at them all).
+    pub fn load(conn: &mut AnyConnection, only: Option<&[i64]>) -> Result<Self, RetentionError> {
         let policies = repo::list_policies(conn)?.into_iter().map(|p| (p.id, p)).collect();
         let assignments = repo::list_assignments(conn)?
             .into_iter()
@@ -294,7 +296,7 @@ impl Inheritance {
                 })
             })
             .collect();
-        let categories = repo::dataset_categories(conn)?;
+        let categories = repo::dataset_categories(conn, only)?;
         let category_labels =
             crate::db::classification::list_categories(conn)?.into_iter().map(|c| (c.id, c.label)).collect();
         let source_names = erasure_repo::source_names(conn)?.into_iter().map(|(id, (name, _))| (id, name)).collect();
@@ -303,11 +305,16 @@ impl Inheritance {
 
     /// The effective assignment of a dataset.
     pub fn effective(&self, dataset_id: i64, source_id: i64, schema: &str) -> Option<Effective> {
-        let categories = self.categories.get(&dataset_id).map_or(&[][..], Vec::as_slice);
+        let categories = self.categories_of(dataset_id);
         let place = Place { dataset_id, source_id, schema, categories };
         rules::effective(&place, &self.assignments, |id| {
             self.policies.get(&id).and_then(|p| p.period.parse::<Period>().ok()).map_or(i64::MAX, |p| p.length_key())
         })
+    }
+
+    /// The personal-data categories a loaded dataset holds.
+    pub fn categories_of(&self, dataset_id: i64) -> &[i64] {
+        self.categories.get(&dataset_id).map_or(&[][..], Vec::as_slice)
     }
 
     pub fn policy(&self, id: i64) -> Option<&Policy> {
@@ -363,7 +370,7 @@ pub struct DatasetRetention {
 pub fn dataset_retention(conn: &mut AnyConnection, dataset_id: i64) -> Result<DatasetRetention, RetentionError> {
     let (dataset, _) = catalog::find_dataset(conn, dataset_id)?
         .ok_or_else(|| ErasureError::NotFound(format!("Dataset {dataset_id}")))?;
-    let inheritance = Inheritance::load(conn)?;
+    let inheritance = Inheritance::load(conn, Some(&[dataset_id]))?;
     let columns = catalog::list_columns(conn, dataset_id)?;
     let pairs: Vec<(&str, &str)> = columns.iter().map(|c| (c.name.as_str(), c.data_type.as_str())).collect();
     let timestamp_column = repo::timestamp_of(conn, dataset_id)?;
@@ -434,7 +441,7 @@ fn plan_run(
     run: &Run,
     values: &mut Values,
 ) -> Result<Planned, RetentionError> {
-    let inheritance = Inheritance::load(conn)?;
+    let inheritance = Inheritance::load(conn, None)?;
     let timestamps = repo::timestamps(conn)?;
     let today = run.as_of.date();
     let sources = catalog::list_sources(conn)?;
@@ -659,42 +666,41 @@ fn plan_run(
 }
 
 /// The order of steps with each table after the tables that reference it (by the crawled
-/// foreign keys); ties and cycles keep catalog order.
+/// foreign keys, read in one query); ties keep catalog order, and the tables of a cycle follow in
+/// catalog order.
 fn child_first(conn: &mut AnyConnection, steps: &[NewStep]) -> Result<Vec<usize>, RetentionError> {
-    let mut parents_of: HashMap<usize, Vec<usize>> = HashMap::new();
-    for (i, s) in steps.iter().enumerate() {
-        let (outgoing, _) = catalog::foreign_keys_of(conn, s.dataset_id)?;
-        for fk in outgoing {
-            if let Some(j) = steps.iter().position(|p| p.dataset_id == fk.other_id)
-                && j != i
-            {
-                parents_of.entry(i).or_default().push(j);
-            }
+    let index: HashMap<i64, usize> = steps.iter().enumerate().map(|(i, s)| (s.dataset_id, i)).collect();
+    let ids: Vec<i64> = index.keys().copied().collect();
+    // waiting[p]: how many planned tables reference p; referencing[c]: the planned tables c references.
+    let mut waiting = vec![0usize; steps.len()];
+    let mut referencing: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
+    for (child, parent) in repo::foreign_key_pairs(conn, &ids)? {
+        if let (Some(&c), Some(&p)) = (index.get(&child), index.get(&parent))
+            && c != p
+            && !referencing[c].contains(&p)
+        {
+            referencing[c].push(p);
+            waiting[p] += 1;
         }
     }
-    // A table waits for every planned table that references it.
-    let mut placed = vec![false; steps.len()];
     let mut order = Vec::with_capacity(steps.len());
+    let mut placed = vec![false; steps.len()];
+    let mut ready: std::collections::BTreeSet<usize> = (0..steps.len()).filter(|&i| waiting[i] == 0).collect();
     while order.len() < steps.len() {
-        let before = order.len();
-        for i in 0..steps.len() {
-            if placed[i] {
-                continue;
-            }
-            let waiting =
-                parents_of.iter().any(|(child, parents)| !placed[*child] && *child != i && parents.contains(&i));
-            if !waiting {
-                placed[i] = true;
-                order.push(i);
-            }
+        let next = match ready.pop_first() {
+            Some(i) => i,
+            // A cycle: the first table not placed goes next.
+            None => (0..steps.len()).find(|&i| !placed[i]).expect("some table is left"),
+        };
+        if placed[next] {
+            continue;
         }
-        if order.len() == before {
-            // A cycle: keep the rest in catalog order.
-            for (i, p) in placed.iter_mut().enumerate() {
-                if !*p {
-                    *p = true;
-                    order.push(i);
-                }
+        placed[next] = true;
+        order.push(next);
+        for &p in &referencing[next] {
+            waiting[p] = waiting[p].saturating_sub(1);
+            if waiting[p] == 0 && !placed[p] {
+                ready.insert(p);
             }
         }
     }
@@ -875,11 +881,7 @@ fn purge(
 
 fn heartbeat(db: &Db, run: &Run) -> Result<(), Stop> {
     let mut conn = db.writer().map_err(|e| Stop::Blocked(e.to_string()))?;
-    match repo::heartbeat(&mut conn, run.id, run.lease, now()) {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(Stop::LostLease),
-        Err(e) => Err(Stop::Blocked(e.to_string())),
-    }
+    Stop::after_heartbeat(repo::heartbeat(&mut conn, run.id, run.lease, now()))
 }
 
 /// One dataset: batches of deletes or masks, each in its own target transaction with the holds
@@ -918,8 +920,7 @@ fn purge_step(
                 error,
                 now,
             )?;
-            let affected =
-                repo::steps_of(conn, step.run_id)?.into_iter().find(|s| s.id == step.id).map_or(0, |s| s.affected_rows);
+            let affected = repo::affected_rows(conn, step.id)?;
             audit::append(
                 conn,
                 &event(&AuditActor::system(), &format!("retention.step_{status}"), "retention_run", run.id).after(
@@ -976,13 +977,15 @@ fn purge_step(
     pause_point("purge step started");
     let limit = settings.margin.limit(step.expected_rows);
     let mut affected = step.affected_rows;
+    // The table's columns and categories, read once for the holds re-checked before each batch.
+    let mut hold_scope: crate::erasure::HoldScope = None;
     loop {
         heartbeat(db, run)?;
         writer.begin_write().map_err(|e| fail(e.to_string()))?;
         let batch = (|| -> Result<Option<i64>, Stop> {
             // E16: holds, re-checked inside the transaction.
             let mut conn = db.reader().map_err(|e| Stop::Blocked(e.to_string()))?;
-            if let Some(hold) = hold_on_table(&mut conn, step.source_id, step.dataset_id, now().date())
+            if let Some(hold) = hold_on_table(&mut conn, step.source_id, step.dataset_id, now().date(), &mut hold_scope)
                 .map_err(|e| Stop::Blocked(e.to_string()))?
             {
                 return Err(Stop::Blocked(format!("held:{}", hold.basis)));
@@ -1198,14 +1201,21 @@ fn view(run: Run, steps: Vec<Step>, names: &HashMap<i64, (String, String)>) -> R
 /// The newest runs, without their steps.
 pub fn recent_runs(conn: &mut AnyConnection, limit: i64) -> Result<Vec<RunView>, RetentionError> {
     let names = erasure_repo::source_names(conn)?;
-    let mut out = Vec::new();
-    for run in repo::list_runs(conn, limit)? {
-        let steps = repo::steps_of(conn, run.id)?;
-        let mut v = view(run, steps, &names);
-        v.steps.clear();
-        out.push(v);
+    let runs = repo::list_runs(conn, limit)?;
+    let ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
+    let mut steps: HashMap<i64, Vec<Step>> = HashMap::new();
+    for s in repo::steps_of_runs(conn, &ids)? {
+        steps.entry(s.run_id).or_default().push(s);
     }
-    Ok(out)
+    Ok(runs
+        .into_iter()
+        .map(|run| {
+            let run_steps = steps.remove(&run.id).unwrap_or_default();
+            let mut v = view(run, run_steps, &names);
+            v.steps.clear();
+            v
+        })
+        .collect())
 }
 
 /// The signed receipt of a finished purge.
@@ -1235,7 +1245,7 @@ pub struct StorageLine {
 /// R3: every active dataset holding personal data with no policy in force, with a policy that
 /// cannot be enforced (no timestamp column), or with rows past their period as last counted.
 pub fn storage_limitation(conn: &mut AnyConnection) -> Result<Vec<StorageLine>, RetentionError> {
-    let inheritance = Inheritance::load(conn)?;
+    let inheritance = Inheritance::load(conn, None)?;
     let personal = repo::personal_datasets(conn)?;
     let sources = catalog::list_sources(conn)?;
     let source_ids: Vec<i64> = sources.iter().map(|s| s.id).collect();
@@ -1300,13 +1310,12 @@ pub struct ProcessingRecord {
 /// (storage).
 pub fn records_of_processing(conn: &mut AnyConnection) -> Result<Vec<ProcessingRecord>, RetentionError> {
     use crate::db::lineage as lineage_repo;
-    let inheritance = Inheritance::load(conn)?;
+    let inheritance = Inheritance::load(conn, None)?;
     let sources = catalog::list_sources(conn)?;
     let source_ids: Vec<i64> = sources.iter().map(|s| s.id).collect();
     let datasets: HashMap<i64, erasure_repo::DatasetRow> =
         erasure_repo::datasets_of_sources(conn, &source_ids)?.into_iter().map(|d| (d.id, d)).collect();
     let personal = repo::personal_datasets(conn)?;
-    let categories = repo::dataset_categories(conn)?;
     let special: std::collections::BTreeSet<i64> =
         crate::db::classification::list_categories(conn)?.into_iter().filter(|c| c.special).map(|c| c.id).collect();
     let name_of = |id: i64| {
@@ -1329,12 +1338,12 @@ pub fn records_of_processing(conn: &mut AnyConnection) -> Result<Vec<ProcessingR
     for pipeline in lineage_repo::pipeline_datasets(conn)? {
         let (reads, writes) = (&pipeline.reads, &pipeline.writes);
         let touched: Vec<i64> = reads.iter().chain(writes.iter()).copied().collect();
-        if !touched.iter().any(|id| personal.contains(id) || categories.contains_key(id)) {
+        if !touched.iter().any(|id| personal.contains(id) || !inheritance.categories_of(*id).is_empty()) {
             continue;
         }
         let mut cats: BTreeMap<String, bool> = BTreeMap::new();
         for id in &touched {
-            for c in categories.get(id).into_iter().flatten() {
+            for c in inheritance.categories_of(*id) {
                 cats.insert(inheritance.category_label(*c), special.contains(c));
             }
         }
@@ -1367,7 +1376,7 @@ pub fn records_of_processing(conn: &mut AnyConnection) -> Result<Vec<ProcessingR
         }
         let mut cats: BTreeMap<String, bool> = BTreeMap::new();
         for id in &held {
-            for c in categories.get(id).into_iter().flatten() {
+            for c in inheritance.categories_of(*id) {
                 cats.insert(inheritance.category_label(*c), special.contains(c));
             }
         }
@@ -1573,7 +1582,7 @@ pub struct HoldView {
 
 pub fn holds(conn: &mut AnyConnection) -> Result<Vec<HoldView>, RetentionError> {
     let rows = repo::list_holds(conn)?;
-    let inheritance = Inheritance::load(conn)?;
+    let inheritance = Inheritance::load(conn, Some(&[]))?; // names only
     let today = now().date();
     let mut out = Vec::with_capacity(rows.len());
     for h in rows {

@@ -341,6 +341,20 @@ pub fn steps_of(conn: &mut AnyConnection, run_id: i64) -> QueryResult<Vec<Step>>
         .load(conn)
 }
 
+/// The steps of several runs (in one query), in run and position order.
+pub fn steps_of_runs(conn: &mut AnyConnection, run_ids: &[i64]) -> QueryResult<Vec<Step>> {
+    retention_steps::table
+        .filter(retention_steps::run_id.eq_any(run_ids))
+        .order((retention_steps::run_id, retention_steps::position))
+        .select(Step::as_select())
+        .load(conn)
+}
+
+/// The rows a step has changed so far.
+pub fn affected_rows(conn: &mut AnyConnection, id: i64) -> QueryResult<i64> {
+    retention_steps::table.find(id).select(retention_steps::affected_rows).first(conn)
+}
+
 pub fn start_step(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(retention_steps::table.find(id).filter(retention_steps::started_at.is_null()))
         .set(retention_steps::started_at.eq(now))
@@ -487,25 +501,47 @@ pub fn active_subject_holds(conn: &mut AnyConnection, today: NaiveDate) -> Query
 // What inheritance and the reports read
 
 /// The personal-data categories each dataset holds, confirmed on a column or propagated to it.
-pub fn dataset_categories(conn: &mut AnyConnection) -> QueryResult<HashMap<i64, Vec<i64>>> {
+/// `only`: just these datasets (a dataset page needs its own, not the whole catalog's).
+pub fn dataset_categories(conn: &mut AnyConnection, only: Option<&[i64]>) -> QueryResult<HashMap<i64, Vec<i64>>> {
     use super::schema::{column_categories, dataset_columns, propagated_tags};
-    let confirmed: Vec<(i64, i64)> = column_categories::table
+    let mut confirmed_q = column_categories::table
         .inner_join(dataset_columns::table.on(dataset_columns::id.eq(column_categories::column_id)))
         .select((dataset_columns::dataset_id, column_categories::category_id))
         .distinct()
-        .load(conn)?;
-    let propagated: Vec<(i64, i64)> = propagated_tags::table
+        .into_boxed();
+    let mut propagated_q = propagated_tags::table
         .inner_join(dataset_columns::table.on(dataset_columns::id.eq(propagated_tags::column_id)))
         .filter(propagated_tags::tag_kind.eq(super::propagation::CATEGORY))
         .select((dataset_columns::dataset_id, propagated_tags::tag_value))
         .distinct()
-        .load(conn)?;
+        .into_boxed();
+    if let Some(ids) = only {
+        confirmed_q = confirmed_q.filter(dataset_columns::dataset_id.eq_any(ids.to_vec()));
+        propagated_q = propagated_q.filter(dataset_columns::dataset_id.eq_any(ids.to_vec()));
+    }
+    let confirmed: Vec<(i64, i64)> = confirmed_q.load(conn)?;
+    let propagated: Vec<(i64, i64)> = propagated_q.load(conn)?;
     let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
     for (dataset, category) in confirmed.into_iter().chain(propagated) {
         let list = out.entry(dataset).or_default();
         if !list.contains(&category) {
             list.push(category);
         }
+    }
+    Ok(out)
+}
+
+/// The live foreign keys among these datasets: (referencing dataset, referenced dataset).
+pub fn foreign_key_pairs(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<(i64, i64)>> {
+    use super::schema::foreign_keys;
+    let mut out = Vec::new();
+    for chunk in ids.chunks(900) {
+        let rows: Vec<(i64, i64)> = foreign_keys::table
+            .filter(foreign_keys::from_dataset_id.eq_any(chunk))
+            .filter(foreign_keys::status.eq(super::models::ACTIVE))
+            .select((foreign_keys::from_dataset_id, foreign_keys::to_dataset_id))
+            .load(conn)?;
+        out.extend(rows);
     }
     Ok(out)
 }

@@ -9,6 +9,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::auth::{Authorized, CurrentUser, ManageRetention, ReadCatalog};
+use super::classification::FormatQuery;
 #[allow(unused_imports)]
 use super::openapi::ApiError;
 use super::{AppState, Layout, Section, attachment, read, render_status, see_other, write};
@@ -126,7 +127,7 @@ async fn index_page(
     form: PolicyForm,
 ) -> Result<IndexPage, AppError> {
     let (policies, runs, sources, schemas, categories, active_holds) = read(state, |conn| {
-        let inheritance = service::Inheritance::load(conn)?;
+        let inheritance = service::Inheritance::load(conn, Some(&[]))?;
         let assignments = repo::list_assignments(conn)?;
         let mut policies = Vec::new();
         for p in repo::list_policies(conn)? {
@@ -585,11 +586,6 @@ pub async fn storage(state: web::Data<AppState>, auth: Authorized<ReadCatalog>) 
 pub struct RecordsPage {
     pub layout: Layout,
     pub records: Vec<ProcessingRecord>,
-}
-
-#[derive(Deserialize)]
-pub struct FormatQuery {
-    pub format: Option<String>,
 }
 
 /// `GET /reports/records-of-processing` (`?format=csv` or `json` to download).

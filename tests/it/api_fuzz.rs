@@ -5,8 +5,6 @@
 //! Needs `CUSTODIAN_TEST_SCHEMATHESIS` (the `schemathesis` command; `.ci/run` installs it in a
 //! virtual environment); skipped without it unless `CUSTODIAN_TEST_REQUIRE_PYTHON=1`.
 
-use std::net::TcpListener;
-
 use custodian::db::now;
 use custodian::governance::access::Role;
 
@@ -39,12 +37,7 @@ async fn schemathesis_finds_no_server_errors_and_no_answer_outside_the_schema() 
                 .secret
         })
         .collect();
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let state = custodian::commands::serve::state(config, db).expect("state");
-    let server = custodian::commands::serve::server(state, listener, 2).expect("server");
-    let handle = server.handle();
-    actix_web::rt::spawn(server);
+    let (base, handle) = crate::support::serve(custodian::commands::serve::state(config, db).expect("state"), 2);
     let mut failures = Vec::new();
     for token in tokens {
         let url = format!("{base}/api/v1/openapi.json");

@@ -93,12 +93,7 @@ async fn a_newcomer_searches_the_demo_and_opens_a_dataset() {
     let mut config = catalog.config();
     config.demo = true;
     let db = custodian::commands::demo::prepare(&config, data.path(), false).expect("prepare the demo");
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let state = custodian::commands::serve::state(config, db).expect("state");
-    let server = custodian::commands::serve::server(state, listener, 1).expect("server");
-    let handle = server.handle();
-    actix_web::rt::spawn(server);
+    let (base, handle) = crate::support::serve(custodian::commands::serve::state(config, db).expect("state"), 1);
 
     let client = browser(&driver).await;
     let result = async {
@@ -200,12 +195,7 @@ async fn a_steward_edits_with_history_and_a_viewer_cannot() {
     .expect("the demo's products table")
     .dataset
     .id;
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let state = custodian::commands::serve::state(config, db).expect("state");
-    let server = custodian::commands::serve::server(state, listener, 1).expect("server");
-    let handle = server.handle();
-    actix_web::rt::spawn(server);
+    let (base, handle) = crate::support::serve(custodian::commands::serve::state(config, db).expect("state"), 1);
 
     let client = browser(&driver).await;
     let result = async {
@@ -280,12 +270,7 @@ async fn a_compliance_officer_accepts_a_suggestion_and_sees_it_propagate() {
         let suggestion = repo::open_suggestions_for(&mut conn, &[column]).expect("suggestions").remove(0).id;
         (suggestion, column, orders, mismatches)
     };
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let state = custodian::commands::serve::state(config, db).expect("state");
-    let server = custodian::commands::serve::server(state, listener, 1).expect("server");
-    let handle = server.handle();
-    actix_web::rt::spawn(server);
+    let (base, handle) = crate::support::serve(custodian::commands::serve::state(config, db).expect("state"), 1);
 
     let client = browser(&driver).await;
     let result = async {
@@ -353,12 +338,8 @@ async fn an_erasure_goes_from_submission_to_a_verified_receipt() {
     // Served as `custodian serve` does it, with the worker thread running (the test app has none).
     let mut config = app.catalog.config();
     config.run_worker = true;
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let state = custodian::commands::serve::state(config, app.db.clone()).expect("state");
-    let server = custodian::commands::serve::server(state, listener, 1).expect("server");
-    let handle = server.handle();
-    actix_web::rt::spawn(server);
+    let (base, handle) =
+        crate::support::serve(custodian::commands::serve::state(config, app.db.clone()).expect("state"), 1);
 
     let client = browser(&driver).await;
     let result = async {
@@ -482,12 +463,7 @@ async fn a_compliance_officer_previews_and_runs_a_purge_on_the_demo_and_download
     config.run_worker = true;
     let db = custodian::commands::demo::prepare(&config, data.path(), false).expect("prepare the demo");
     let keys = custodian::keys::Keys::load_or_create(&config.key_path()).expect("keys");
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let state = custodian::commands::serve::state(config, db).expect("state");
-    let server = custodian::commands::serve::server(state, listener, 1).expect("server");
-    let handle = server.handle();
-    actix_web::rt::spawn(server);
+    let (base, handle) = crate::support::serve(custodian::commands::serve::state(config, db).expect("state"), 1);
 
     let client = browser(&driver).await;
     let result = async {
@@ -571,12 +547,7 @@ async fn a_data_engineer_explores_the_lineage_graph_and_downloads_the_impact() {
         };
         (customers, column(&mut conn, customers, "email"), column(&mut conn, audience, "contact_address"))
     };
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let state = custodian::commands::serve::state(config, db).expect("state");
-    let server = custodian::commands::serve::server(state, listener, 1).expect("server");
-    let handle = server.handle();
-    actix_web::rt::spawn(server);
+    let (base, handle) = crate::support::serve(custodian::commands::serve::state(config, db).expect("state"), 1);
 
     let client = browser(&driver).await;
     let result = async {

@@ -7,8 +7,6 @@
 //! installed; `.ci/run` makes a virtual environment for it). Without it the client test is
 //! skipped unless `CUSTODIAN_TEST_REQUIRE_PYTHON=1`, as in CI.
 
-use std::net::TcpListener;
-
 use actix_web::http::StatusCode;
 use actix_web::test::{self, TestRequest};
 use custodian::db::{catalog, now};
@@ -86,11 +84,7 @@ async fn the_python_client_reports_a_run_with_schema_and_column_lineage() {
         custodian::accounts::create_api_token(&mut app.db.writer().unwrap(), "airflow", Role::Steward, None, now())
             .unwrap()
             .secret;
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let server = custodian::commands::serve::server(app.state.clone(), listener, 1).expect("server");
-    let handle = server.handle();
-    actix_web::rt::spawn(server);
+    let (base, handle) = crate::support::serve(app.state.clone(), 1);
 
     let script = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(script.path(), CLIENT).unwrap();

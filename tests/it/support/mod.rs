@@ -282,3 +282,14 @@ pub fn assert_contains(haystack: &str, needle: &str) {
 pub fn assert_not_contains(haystack: &str, needle: &str) {
     assert!(!haystack.contains(needle), "expected not to find {needle:?} in:\n{haystack}");
 }
+
+/// Serves `state` on a free local port as `custodian serve` does (with `workers` HTTP workers);
+/// returns the base URL and the handle that stops it.
+pub fn serve(state: web::Data<AppState>, workers: usize) -> (String, actix_web::dev::ServerHandle) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let server = custodian::commands::serve::server(state, listener, workers).expect("server");
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    (base, handle)
+}
