@@ -24,6 +24,7 @@
 pub mod combine;
 pub mod derive;
 pub mod dialect;
+pub mod fixup;
 pub mod lexer;
 pub mod model;
 pub mod names;

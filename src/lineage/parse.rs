@@ -4,6 +4,7 @@
 //! handed to the token-level scan, flagged as degraded.
 
 use super::dialect::{DialectChain, Engine};
+use super::fixup::{self, Level};
 use super::lexer::{self, LexOptions, Lexeme, Tok, TokenScan};
 use super::model::StatementStatus;
 use sqlparser::ast::Statement;
@@ -222,11 +223,14 @@ fn parse_tokens(
     sql: &str,
     base: usize,
     text: &str,
-    tokens: Vec<TokenWithSpan>,
+    mut tokens: Vec<TokenWithSpan>,
     chain: &DialectChain,
     no_semicolon: bool,
     units: &mut Vec<Unit>,
 ) {
+    let primary = chain.primary();
+    fixup::apply(&mut tokens, primary, Level::Safe);
+    fixup::squeeze(&mut tokens);
     let kinds = classify(&tokens);
     let lines = LineIndex::new(text);
     // Token positions as (line, column); converted to byte offsets only where needed.
@@ -236,7 +240,6 @@ fn parse_tokens(
         .collect();
     let at = |p: (u64, u64)| lines.offset(text, p.0, p.1);
     let n = tokens.len();
-    let primary = chain.primary();
     let mut parser = Parser::new(primary.dialect())
         .with_recursion_limit(RECURSION_LIMIT)
         .with_options(parser_options(primary, no_semicolon))
@@ -307,12 +310,17 @@ fn parse_tokens(
     let _ = Whitespace::Space;
 }
 
-fn parse_all(engine: Engine, text: &str, no_semicolon: bool) -> Option<Vec<Statement>> {
+/// Tokenizes `text` for `engine`, applies the repair fixups and parses it whole.
+fn parse_repaired(engine: Engine, text: &str, no_semicolon: bool, only_if_changed: bool) -> Option<Vec<Statement>> {
+    let mut tokens = Tokenizer::new(engine.dialect(), text).tokenize_with_location().ok()?;
+    if !fixup::apply(&mut tokens, engine, Level::Repair) && only_if_changed {
+        return None;
+    }
+    fixup::squeeze(&mut tokens);
     let stmts = Parser::new(engine.dialect())
         .with_recursion_limit(RECURSION_LIMIT)
         .with_options(parser_options(engine, no_semicolon))
-        .try_with_sql(text)
-        .ok()?
+        .with_tokens_with_locations(tokens)
         .parse_statements()
         .ok()?;
     if stmts.is_empty() { None } else { Some(stmts) }
@@ -337,25 +345,10 @@ fn recover(
         scan: None,
         local_names: Vec::new(),
     };
-    // Cheapest first: a repair is a lexing pass and, only when it changes something, one
-    // parse per dialect; neighbours cost a full parse each.
-    let fixed = repair(text, chain.primary());
-    if let Some(fixed) = &fixed
-        && let Some(stmts) = parse_all(chain.primary(), fixed, no_semicolon)
-    {
-        unit.statements = stmts;
-        unit.engine = Some(chain.primary());
-        return unit;
-    }
-    for &engine in chain.engines.iter().skip(1) {
-        if let Some(stmts) = parse_all(engine, text, no_semicolon) {
-            unit.statements = stmts;
-            unit.engine = Some(engine);
-            return unit;
-        }
-        if let Some(fixed) = &fixed
-            && let Some(stmts) = parse_all(engine, fixed, no_semicolon)
-        {
+    // The requested dialect again only when a repair changed something; each neighbour
+    // once, with the repairs (they touch only what fails to parse).
+    for (k, &engine) in chain.engines.iter().enumerate() {
+        if let Some(stmts) = parse_repaired(engine, text, no_semicolon, k == 0) {
             unit.statements = stmts;
             unit.engine = Some(engine);
             return unit;
@@ -482,159 +475,6 @@ const BLOCK_WORDS: &[&str] = &[
     "THROW",
 ];
 
-/// Small textual repairs for constructs sqlparser does not accept but whose meaning is
-/// clear: T-SQL compound assignment (`SET x += 1`), `CREATE TABLE t SELECT ...` without
-/// AS, Hive `date + 30 days`, `>>` closing nested type parameters, bit shifts, BigQuery
-/// typed literals and a parenthesised `WITH` query after `INSERT INTO t`.
-fn repair(text: &str, engine: Engine) -> Option<String> {
-    let lx = lexer::lex(text, lex_options(engine));
-    let mut edits: Vec<(usize, usize, String)> = Vec::new();
-    // Depth of `<...>` type parameters (ARRAY<STRUCT<...>>), to tell a `>>` that closes
-    // two of them from a bit-shift operator.
-    let mut angle = 0usize;
-    let mut skip_next = false;
-    for (i, l) in lx.iter().enumerate() {
-        let next = lx.get(i + 1);
-        if std::mem::take(&mut skip_next) {
-            continue;
-        }
-        let opens_type = l.tok == Tok::Symbol('<')
-            && i > 0
-            && (angle > 0 || ["array", "struct", "map", "range"].iter().any(|w| lx[i - 1].is_word(w)));
-        if opens_type {
-            angle += 1;
-            continue;
-        }
-        let adjacent = |c: char| next.is_some_and(|n| n.tok == Tok::Symbol(c) && n.start == l.end);
-        match &l.tok {
-            Tok::Symbol('>') if angle >= 2 && adjacent('>') => {
-                edits.push((l.end, l.end, " ".into()));
-                angle -= 2;
-                skip_next = true;
-                continue;
-            }
-            Tok::Symbol('>') if angle > 0 => {
-                angle -= 1;
-                continue;
-            }
-            // Bit shifts some dialects reject: any binary operator keeps the lineage.
-            Tok::Symbol(c @ ('>' | '<')) if angle == 0 && adjacent(*c) => {
-                if let Some(n) = next {
-                    edits.push((l.start, n.end, "+".into()));
-                }
-                skip_next = true;
-                continue;
-            }
-            _ => {}
-        }
-        match &l.tok {
-            Tok::Symbol(c @ ('+' | '-' | '*' | '/' | '%' | '&' | '|' | '^'))
-                if next.is_some_and(|n| n.tok == Tok::Symbol('=') && n.start == l.end)
-                    && i > 0
-                    && matches!(lx[i - 1].tok, Tok::Word(_) | Tok::Quoted(_)) =>
-            {
-                let _ = c;
-                edits.push((l.start, l.end, String::new()));
-            }
-            Tok::Number
-                if next.is_some_and(|n| n.is_word("days") || n.is_word("day"))
-                    && i > 0
-                    && matches!(lx[i - 1].tok, Tok::Symbol('+' | '-')) =>
-            {
-                let n = &lx[i + 1];
-                edits.push((l.start, n.end, format!("INTERVAL '{}' DAY", &text[l.start..l.end])));
-            }
-            _ => {}
-        }
-    }
-    // BigQuery typed literals sqlparser rejects: `ARRAY<...>[` -> `[`, `STRUCT<...>(` -> `STRUCT(`.
-    for (i, l) in lx.iter().enumerate() {
-        let array = l.is_word("array");
-        if !(array || l.is_word("struct")) || !lx.get(i + 1).is_some_and(|n| n.tok == Tok::Symbol('<')) {
-            continue;
-        }
-        let mut depth = 0;
-        let mut close = None;
-        for (j, m) in lx.iter().enumerate().skip(i + 1) {
-            match m.tok {
-                Tok::Symbol('<') => depth += 1,
-                Tok::Symbol('>') => {
-                    depth -= 1;
-                    if depth == 0 {
-                        close = Some(j);
-                        break;
-                    }
-                }
-                Tok::Semicolon => break,
-                _ => {}
-            }
-        }
-        let Some(j) = close else { continue };
-        match lx.get(j + 1).map(|n| &n.tok) {
-            Some(Tok::Symbol('[')) if array => edits.push((l.start, lx[j].end, String::new())),
-            Some(Tok::LParen) if !array => edits.push((lx[i + 1].start, lx[j].end, String::new())),
-            _ => {}
-        }
-    }
-    // `INSERT INTO t (WITH c AS (...) SELECT ...)`: the parentheses hold a query, not a
-    // column list; sqlparser only accepts the query unparenthesised.
-    if lx.first().is_some_and(|l| l.is_word("insert"))
-        && let Some(open) =
-            (1..lx.len().saturating_sub(1)).find(|&i| lx[i].tok == Tok::LParen && lx[i + 1].is_word("with"))
-    {
-        let mut depth = 0;
-        for m in lx.iter().skip(open) {
-            match m.tok {
-                Tok::LParen => depth += 1,
-                Tok::RParen => {
-                    depth -= 1;
-                    if depth == 0 {
-                        edits.push((lx[open].start, lx[open].end, " ".into()));
-                        edits.push((m.start, m.end, " ".into()));
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    if lx.first().is_some_and(|l| l.is_word("create")) {
-        let table_at = lx.iter().position(|l| l.is_word("table"));
-        if let Some(t) = table_at {
-            let mut depth = 0;
-            for (i, l) in lx.iter().enumerate().skip(t + 1) {
-                match l.tok {
-                    Tok::LParen => depth += 1,
-                    Tok::RParen => depth -= 1,
-                    _ => {}
-                }
-                if depth == 0 && (l.is_word("select") || l.is_word("with")) {
-                    if !lx[i - 1].is_word("as") {
-                        edits.push((l.start, l.start, "AS ".into()));
-                    }
-                    break;
-                }
-            }
-        }
-    }
-    if edits.is_empty() {
-        return None;
-    }
-    edits.sort_by_key(|e| (e.0, std::cmp::Reverse(e.1)));
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut pos = 0;
-    for (a, b, s) in edits {
-        if a < pos {
-            continue;
-        }
-        out.push_str(&text[pos..a]);
-        out.push_str(&s);
-        pos = b;
-    }
-    out.push_str(&text[pos..]);
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -660,23 +500,5 @@ mod tests {
         assert_eq!(units[2].status, StatementStatus::Parsed);
         assert_ne!(units[1].status, StatementStatus::Parsed);
         assert!(units[1].error.is_some());
-    }
-
-    #[test]
-    fn repairs_tell_nested_types_from_bit_shifts() {
-        assert_eq!(
-            repair("select cast(x as array<struct<a int64>>) from t", Engine::BigQuery).as_deref(),
-            Some("select cast(x as array<struct<a int64> >) from t")
-        );
-        assert_eq!(repair("select 12 >> b from t", Engine::BigQuery).as_deref(), Some("select 12 + b from t"));
-    }
-
-    #[test]
-    fn repairs_compound_assignment_and_missing_as() {
-        assert_eq!(repair("update t set a += 1", Engine::MsSql).as_deref(), Some("update t set a = 1"));
-        assert_eq!(
-            repair("create table t select * from s", Engine::Databricks).as_deref(),
-            Some("create table t AS select * from s")
-        );
     }
 }
