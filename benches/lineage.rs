@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 struct File {
+    path: String,
     dialect: String,
     sql: String,
     statements: usize,
@@ -40,7 +41,7 @@ fn load(dir: &Path) -> Vec<File> {
             continue;
         };
         let statements = v["statements"].as_u64().unwrap_or(1) as usize;
-        files.push(File { dialect: dialect.to_string(), sql, statements });
+        files.push(File { path: path.to_string(), dialect: dialect.to_string(), sql, statements });
     }
     files
 }
@@ -117,14 +118,19 @@ fn main() {
         }
         rows.sort_by(|a, b| (b.0 - b.1).total_cmp(&(a.0 - a.1)));
         for (e, p, i) in rows.iter().take(15) {
-            println!("{e:8.2} ms vs parse {p:8.2} ms  {}", files[*i].sql.len());
+            println!("{e:8.2} ms vs parse {p:8.2} ms  {} {}", files[*i].sql.len(), files[*i].path);
         }
         return;
     }
     if std::env::var("LINEAGE_BENCH_PROFILE").is_ok() {
         // Profiling aid: only the extraction, many times.
+        let parse = std::env::var("LINEAGE_BENCH_PROFILE").is_ok_and(|v| v == "parse");
         for _ in 0..rounds {
-            extract(&files);
+            if parse {
+                parse_only(&files);
+            } else {
+                extract(&files);
+            }
         }
         return;
     }
@@ -153,7 +159,12 @@ fn main() {
             let chain = lineage::dialect::resolve(&f.dialect);
             sqlparser::parser::Parser::parse_sql(chain.primary().dialect(), &f.sql).is_ok()
         })
-        .map(|f| File { dialect: f.dialect.clone(), sql: f.sql.clone(), statements: f.statements })
+        .map(|f| File {
+            path: f.path.clone(),
+            dialect: f.dialect.clone(),
+            sql: f.sql.clone(),
+            statements: f.statements,
+        })
         .collect();
     let (clean_parse, _) = time(rounds, || parse_only(&clean));
     if std::env::var("LINEAGE_BENCH_SPLIT").is_ok() {

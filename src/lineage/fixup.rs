@@ -84,14 +84,13 @@ pub fn apply(tokens: &mut Vec<TokenWithSpan>, engine: Engine, level: Level) -> b
                     changed = true;
                     continue;
                 }
-                if matches!(kw, Keyword::ARRAY | Keyword::STRUCT | Keyword::MAP) || range {
-                    if let Some(n) = next_solid(tokens, i + 1)
-                        && tokens[n].token == Token::Lt
-                    {
-                        angle += 1;
-                        i = n + 1;
-                        continue;
-                    }
+                if (matches!(kw, Keyword::ARRAY | Keyword::STRUCT | Keyword::MAP) || range)
+                    && let Some(n) = next_solid(tokens, i + 1)
+                    && tokens[n].token == Token::Lt
+                {
+                    angle += 1;
+                    i = n + 1;
+                    continue;
                 }
             }
             Token::Lt if angle > 0 => angle += 1,
@@ -162,7 +161,7 @@ fn typed_array(tokens: &mut [TokenWithSpan], at: usize) -> bool {
     let Some(close) = close else {
         return false;
     };
-    if !next_solid(tokens, close + 1).is_some_and(|n| tokens[n].token == Token::LBracket) {
+    if next_solid(tokens, close + 1).is_none_or(|n| tokens[n].token != Token::LBracket) {
         return false;
     }
     for t in &mut tokens[at..=close] {
