@@ -3,6 +3,7 @@
 //! the corpus is absent. Run: `cargo bench --bench lineage`.
 
 use custodian::lineage::{self, Options, View};
+use sqlparser::tokenizer::TokenWithSpan;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -85,6 +86,30 @@ fn files_without_lineage(files: &[File]) -> usize {
     count
 }
 
+fn engine(f: &File) -> lineage::dialect::Engine {
+    lineage::dialect::resolve(&f.dialect).primary()
+}
+
+fn sqlparser_tokenize(f: &File) -> Result<Vec<TokenWithSpan>, sqlparser::tokenizer::TokenizerError> {
+    sqlparser::tokenizer::Tokenizer::new(engine(f).dialect(), &f.sql).tokenize_with_location()
+}
+
+/// Checks the fast tokenizer against sqlparser's on every file it answers for; returns
+/// how many files it answered for. Panics on the first difference.
+fn check_fast_tokenizer(files: &[File]) -> usize {
+    let mut answered = 0;
+    for f in files {
+        let Some(fast) = lineage::tokens::tokenize(&f.sql, engine(f)) else {
+            continue;
+        };
+        match sqlparser_tokenize(f) {
+            Ok(reference) if reference == fast => answered += 1,
+            _ => panic!("the fast tokenizer disagrees with sqlparser's on {}", f.path),
+        }
+    }
+    answered
+}
+
 fn time<R>(rounds: u32, mut f: impl FnMut() -> R) -> (Duration, R) {
     let mut best = Duration::MAX;
     let mut last = None;
@@ -97,6 +122,22 @@ fn time<R>(rounds: u32, mut f: impl FnMut() -> R) -> (Duration, R) {
     (best, last.expect("at least one round"))
 }
 
+/// Best times of `a` and `b` over `rounds`, run alternately so that a slow spell of the
+/// machine does not land on one side only.
+fn time_pair<A, B>(rounds: u32, mut a: impl FnMut() -> A, mut b: impl FnMut() -> B) -> ((Duration, A), (Duration, B)) {
+    let mut best = (Duration::MAX, Duration::MAX);
+    let mut last = (None, None);
+    for _ in 0..rounds {
+        let t = Instant::now();
+        last.0 = Some(a());
+        best.0 = best.0.min(t.elapsed());
+        let t = Instant::now();
+        last.1 = Some(b());
+        best.1 = best.1.min(t.elapsed());
+    }
+    ((best.0, last.0.expect("at least one round")), (best.1, last.1.expect("at least one round")))
+}
+
 fn main() {
     let Some(dir) = corpus_dir() else {
         println!("lineage bench: throughput corpus not found (../shared/corpus/lineage/throughput); skipping");
@@ -107,7 +148,7 @@ fn main() {
         println!("lineage bench: corpus at {} is empty; skipping", dir.display());
         return;
     }
-    let rounds = std::env::var("LINEAGE_BENCH_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
+    let rounds = std::env::var("LINEAGE_BENCH_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
     if std::env::var("LINEAGE_BENCH_SLOWEST").is_ok() {
         let mut rows: Vec<(f64, f64, usize)> = Vec::new();
         for (i, f) in files.iter().enumerate() {
@@ -134,12 +175,19 @@ fn main() {
         }
         return;
     }
+    let fast = check_fast_tokenizer(&files);
     let declared: usize = files.iter().map(|f| f.statements).sum();
-    let (parse_time, parsed) = time(rounds, || parse_only(&files));
-    let (extract_time, statements) = time(rounds, || extract(&files));
+    let ((parse_time, parsed), (extract_time, statements)) =
+        time_pair(rounds, || parse_only(&files), || extract(&files));
     let no_lineage = files_without_lineage(&files);
+    let ((sqlparser_tokens, _), (fast_tokens, _)) = time_pair(
+        rounds,
+        || files.iter().map(|f| sqlparser_tokenize(f).map_or(0, |t| t.len())).sum::<usize>(),
+        || files.iter().map(|f| lineage::parse::tokenize(engine(f), &f.sql).map_or(0, |t| t.len())).sum::<usize>(),
+    );
     let per_sec = |d: Duration| declared as f64 / d.as_secs_f64();
     println!("files: {}  statements (manifest): {declared}", files.len());
+    println!("fast tokenizer: {fast} of {} files, tokens and spans identical to sqlparser's", files.len());
     println!(
         "sqlparser parse only:      {:>8.1} ms  {:>9.0} statements/s  ({parsed} statements parsed)",
         parse_time.as_secs_f64() * 1e3,
@@ -166,7 +214,7 @@ fn main() {
             statements: f.statements,
         })
         .collect();
-    let (clean_parse, _) = time(rounds, || parse_only(&clean));
+    let ((clean_parse, _), (clean_extract, _)) = time_pair(rounds, || parse_only(&clean), || extract(&clean));
     if std::env::var("LINEAGE_BENCH_SPLIT").is_ok() {
         let (split, _) = time(rounds, || {
             let mut n = 0;
@@ -178,13 +226,17 @@ fn main() {
         });
         println!("statement-by-statement parsing alone: {:.1} ms", split.as_secs_f64() * 1e3);
     }
-    let (clean_extract, _) = time(rounds, || extract(&clean));
     println!(
         "on the {} files sqlparser accepts whole: parse {:.1} ms, lineage {:.1} ms, ratio {:.2}x",
         clean.len(),
         clean_parse.as_secs_f64() * 1e3,
         clean_extract.as_secs_f64() * 1e3,
         clean_extract.as_secs_f64() / clean_parse.as_secs_f64()
+    );
+    println!(
+        "tokenizing alone: sqlparser's tokenizer {:.1} ms, ours (fast path, sqlparser's on the rest) {:.1} ms",
+        sqlparser_tokens.as_secs_f64() * 1e3,
+        fast_tokens.as_secs_f64() * 1e3
     );
     println!(
         "files with no lineage because of parse failures: {no_lineage} of {} ({:.1} %)",

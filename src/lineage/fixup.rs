@@ -1,26 +1,21 @@
 //! Token fixups: constructs sqlparser rejects whose meaning is clear, rewritten on the
 //! token stream so the statement parses (no second tokenizing pass, no text surgery).
 //!
-//! Two levels. [`Level::Safe`] fixups run on every script before the first parse: they
-//! touch only token sequences that can never parse as written, so a statement that
-//! parses without them parses the same with them. [`Level::Repair`] adds rewrites that
-//! are right only because the statement already failed (a bit shift read as another
-//! binary operator keeps the lineage), and runs on a failed statement's tokens.
+//! Two levels. [`prepare`] runs on every script before the first parse: its fixups touch
+//! only token sequences that can never parse as written, so a statement that parses
+//! without them parses the same with them. [`repair`] adds rewrites that are right only
+//! because the statement already failed (a bit shift read as another binary operator
+//! keeps the lineage), and runs on a failed statement's tokens.
 //!
-//! [`squeeze`] merges runs of blanks into one whitespace token: sqlparser steps over
-//! every whitespace token on each look-ahead, and an indented script holds more blanks
-//! than words. Whether blanks separate two tokens, and whether they hold a newline, is
-//! all the parser reads of them; both survive.
+//! Both also merge runs of blanks into one whitespace token: sqlparser steps over every
+//! whitespace token on each look-ahead, and an indented script holds more blanks than
+//! words. Whether blanks separate two tokens, and whether they hold a newline, is all the
+//! parser reads of them; both survive. [`prepare`] does it all in one pass over the
+//! script's tokens, which is most of its cost.
 
 use super::dialect::Engine;
 use sqlparser::keywords::Keyword;
 use sqlparser::tokenizer::{Token, TokenWithSpan, Whitespace};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    Safe,
-    Repair,
-}
 
 const BLANK: Token = Token::Whitespace(Whitespace::Space);
 
@@ -32,19 +27,58 @@ fn is_ws(t: &Token) -> bool {
     matches!(t, Token::Whitespace(_))
 }
 
+/// Folds blank `cur` into blank `prev` when both are blanks; true when it did.
+fn merge_blank(prev: &mut TokenWithSpan, cur: &TokenWithSpan) -> bool {
+    if !(is_blank(&cur.token) && is_blank(&prev.token)) {
+        return false;
+    }
+    if cur.token == Token::Whitespace(Whitespace::Newline) {
+        prev.token = Token::Whitespace(Whitespace::Newline);
+    }
+    prev.span.end = cur.span.end;
+    true
+}
+
 /// Merges each run of spaces, tabs and newlines into one token (a newline when the run
 /// holds one), spanning the run. Comments are kept as they are.
-pub fn squeeze(tokens: &mut Vec<TokenWithSpan>) {
-    tokens.dedup_by(|cur, prev| {
-        if !(is_blank(&cur.token) && is_blank(&prev.token)) {
-            return false;
+fn squeeze(tokens: &mut Vec<TokenWithSpan>) {
+    tokens.dedup_by(|cur, prev| merge_blank(prev, cur));
+}
+
+/// The fixups that cannot change a statement that parses, and the blank merging, in one
+/// pass over a script's tokens.
+pub fn prepare(tokens: &mut Vec<TokenWithSpan>, engine: Engine) {
+    // Tokens [0, w) are the output; [w, r) hold only blanks already merged away; from r
+    // on, the input, which fixups may look ahead into and rewrite.
+    let mut w = 0;
+    let mut r = 0;
+    while r < tokens.len() {
+        match &tokens[r].token {
+            Token::Word(word) if engine == Engine::BigQuery && word.keyword == Keyword::ARRAY => {
+                typed_array(tokens, r);
+            }
+            Token::Number(..) => {
+                let after_sign = prev_solid(&tokens[..w], w).is_some_and(|p| is_sign(&tokens[p].token));
+                days_interval(tokens, r, after_sign);
+            }
+            _ => {}
         }
-        if cur.token == Token::Whitespace(Whitespace::Newline) {
-            prev.token = Token::Whitespace(Whitespace::Newline);
+        if w > 0 {
+            let (done, rest) = tokens.split_at_mut(r);
+            if merge_blank(&mut done[w - 1], &rest[0]) {
+                r += 1;
+                continue;
+            }
         }
-        prev.span.end = cur.span.end;
-        true
-    });
+        tokens.swap(w, r);
+        w += 1;
+        r += 1;
+    }
+    tokens.truncate(w);
+}
+
+fn is_sign(t: &Token) -> bool {
+    matches!(t, Token::Plus | Token::Minus)
 }
 
 fn next_solid(tokens: &[TokenWithSpan], from: usize) -> Option<usize> {
@@ -66,11 +100,10 @@ fn word_is(t: &Token, text: &str) -> bool {
     matches!(t, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(text))
 }
 
-/// Applies the fixups of `level` in place; true when anything changed. Blanked tokens
-/// become whitespace: run [`squeeze`] afterwards.
-pub fn apply(tokens: &mut Vec<TokenWithSpan>, engine: Engine, level: Level) -> bool {
+/// Applies every fixup, the ones [`prepare`] makes and those right only for a statement
+/// that failed, then merges blanks; true when a fixup changed anything.
+pub fn repair(tokens: &mut Vec<TokenWithSpan>) -> bool {
     let mut changed = false;
-    let repair = level == Level::Repair;
     let mut i = 0;
     // Depth of `<...>` type parameters (ARRAY<STRUCT<...>>), to tell a `>>` that closes
     // two of them from a bit-shift operator.
@@ -80,7 +113,7 @@ pub fn apply(tokens: &mut Vec<TokenWithSpan>, engine: Engine, level: Level) -> b
             Token::Word(w) if w.quote_style.is_none() => {
                 let kw = w.keyword;
                 let range = w.value.eq_ignore_ascii_case("range");
-                if kw == Keyword::ARRAY && (repair || engine == Engine::BigQuery) && typed_array(tokens, i) {
+                if kw == Keyword::ARRAY && typed_array(tokens, i) {
                     changed = true;
                     continue;
                 }
@@ -95,7 +128,7 @@ pub fn apply(tokens: &mut Vec<TokenWithSpan>, engine: Engine, level: Level) -> b
             }
             Token::Lt if angle > 0 => angle += 1,
             Token::Gt if angle > 0 => angle -= 1,
-            Token::ShiftRight if angle >= 2 && repair => {
+            Token::ShiftRight if angle >= 2 => {
                 // `>>` closing two type parameter lists.
                 let span = tokens[i].span;
                 tokens[i].token = Token::Gt;
@@ -105,12 +138,15 @@ pub fn apply(tokens: &mut Vec<TokenWithSpan>, engine: Engine, level: Level) -> b
                 i += 2;
                 continue;
             }
-            Token::ShiftRight | Token::ShiftLeft if angle == 0 && repair => {
+            Token::ShiftRight | Token::ShiftLeft if angle == 0 => {
                 // A bit shift the dialect rejects: any binary operator keeps the lineage.
                 tokens[i].token = Token::Plus;
                 changed = true;
             }
-            Token::Number(..) => changed |= days_interval(tokens, i),
+            Token::Number(..) => {
+                let after_sign = prev_solid(tokens, i).is_some_and(|p| is_sign(&tokens[p].token));
+                changed |= days_interval(tokens, i, after_sign);
+            }
             Token::Plus
             | Token::Minus
             | Token::Mul
@@ -119,7 +155,7 @@ pub fn apply(tokens: &mut Vec<TokenWithSpan>, engine: Engine, level: Level) -> b
             | Token::Ampersand
             | Token::Pipe
             | Token::Caret
-                if repair && compound_assignment(tokens, i) =>
+                if compound_assignment(tokens, i) =>
             {
                 tokens[i].token = BLANK;
                 changed = true;
@@ -128,10 +164,9 @@ pub fn apply(tokens: &mut Vec<TokenWithSpan>, engine: Engine, level: Level) -> b
         }
         i += 1;
     }
-    if repair {
-        changed |= parenthesised_insert_query(tokens);
-        changed |= create_table_select(tokens);
-    }
+    changed |= parenthesised_insert_query(tokens);
+    changed |= create_table_select(tokens);
+    squeeze(tokens);
     changed
 }
 
@@ -173,11 +208,11 @@ fn typed_array(tokens: &mut [TokenWithSpan], at: usize) -> bool {
 /// `date + 30 days` (Hive, Spark): `INTERVAL '30' DAY`. Only where an alias named `days`
 /// cannot stand: after `+`/`-` and before a closing parenthesis, a condition keyword or
 /// a comparison.
-fn days_interval(tokens: &mut Vec<TokenWithSpan>, at: usize) -> bool {
+fn days_interval(tokens: &mut Vec<TokenWithSpan>, at: usize, after_sign: bool) -> bool {
     let Token::Number(n, _) = &tokens[at].token else {
         return false;
     };
-    if !prev_solid(tokens, at).is_some_and(|p| matches!(tokens[p].token, Token::Plus | Token::Minus)) {
+    if !after_sign {
         return false;
     }
     let Some(unit) =
@@ -283,10 +318,13 @@ mod tests {
     use sqlparser::tokenizer::Tokenizer;
 
     /// The script after the fixups, tokens joined back to text.
-    fn fixed(sql: &str, engine: Engine, level: Level) -> String {
+    fn fixed(sql: &str, engine: Engine, failed: bool) -> String {
         let mut tokens = Tokenizer::new(engine.dialect(), sql).tokenize_with_location().unwrap();
-        apply(&mut tokens, engine, level);
-        squeeze(&mut tokens);
+        if failed {
+            repair(&mut tokens);
+        } else {
+            prepare(&mut tokens, engine);
+        }
         tokens.iter().map(|t| t.token.to_string()).collect()
     }
 
@@ -295,7 +333,7 @@ mod tests {
         let mut tokens = Tokenizer::new(Engine::Generic.dialect(), "select  a,\n\t  b -- c\n  from t")
             .tokenize_with_location()
             .unwrap();
-        squeeze(&mut tokens);
+        prepare(&mut tokens, Engine::Generic);
         let text: String = tokens.iter().map(|t| t.token.to_string()).collect();
         assert_eq!(text, "select a,\nb -- c\n\nfrom t", "a comment prints its own line end");
         let newline = tokens.iter().find(|t| t.token == Token::Whitespace(Whitespace::Newline)).unwrap();
@@ -305,48 +343,48 @@ mod tests {
     #[test]
     fn typed_array_literals_lose_their_type() {
         assert_eq!(
-            fixed("select array<struct<a string, b int64>>[('x', 1)] from t", Engine::BigQuery, Level::Safe),
+            fixed("select array<struct<a string, b int64>>[('x', 1)] from t", Engine::BigQuery, false),
             "select [('x', 1)] from t"
         );
         // A cast keeps its type, and other dialects are left alone unless the statement failed.
         let cast = "select cast(x as array<struct<a int64>>) from t";
-        assert_eq!(fixed(cast, Engine::BigQuery, Level::Safe), cast);
+        assert_eq!(fixed(cast, Engine::BigQuery, false), cast);
         let other = "select array<int>[1] from t";
-        assert_eq!(fixed(other, Engine::Hive, Level::Safe), other);
-        assert_eq!(fixed(other, Engine::Hive, Level::Repair), "select [1] from t");
+        assert_eq!(fixed(other, Engine::Hive, false), other);
+        assert_eq!(fixed(other, Engine::Hive, true), "select [1] from t");
     }
 
     #[test]
     fn day_counts_become_intervals_only_where_no_alias_can_stand() {
         assert_eq!(
-            fixed("where d between x and (cast('2000-01-01' as date) + 30 days)", Engine::Hive, Level::Safe),
+            fixed("where d between x and (cast('2000-01-01' as date) + 30 days)", Engine::Hive, false),
             "where d between x and (cast('2000-01-01' as date) + INTERVAL'30'DAY)"
         );
         let alias = "select d + 30 days from t";
-        assert_eq!(fixed(alias, Engine::Hive, Level::Safe), alias);
+        assert_eq!(fixed(alias, Engine::Hive, false), alias);
     }
 
     #[test]
     fn repairs_tell_nested_types_from_bit_shifts() {
         let sql = "select cast(x as struct<a array<int64>>) from t";
         let mut tokens = Tokenizer::new(Engine::Hive.dialect(), sql).tokenize_with_location().unwrap();
-        assert!(apply(&mut tokens, Engine::Hive, Level::Repair));
+        assert!(repair(&mut tokens));
         let closers: Vec<&Token> =
             tokens.iter().map(|t| &t.token).filter(|t| matches!(t, Token::Gt | Token::ShiftRight)).collect();
         assert_eq!(closers, [&Token::Gt, &Token::Gt], "`>>` closing two lists is split");
-        assert_eq!(fixed("select 12 >> b from t", Engine::BigQuery, Level::Repair), "select 12 + b from t");
-        assert_eq!(fixed("select 12 >> b from t", Engine::BigQuery, Level::Safe), "select 12 >> b from t");
+        assert_eq!(fixed("select 12 >> b from t", Engine::BigQuery, true), "select 12 + b from t");
+        assert_eq!(fixed("select 12 >> b from t", Engine::BigQuery, false), "select 12 >> b from t");
     }
 
     #[test]
     fn repairs_compound_assignment_missing_as_and_parenthesised_queries() {
-        assert_eq!(fixed("update t set a += 1", Engine::MsSql, Level::Repair), "update t set a = 1");
+        assert_eq!(fixed("update t set a += 1", Engine::MsSql, true), "update t set a = 1");
         assert_eq!(
-            fixed("create table t select * from s", Engine::Databricks, Level::Repair),
+            fixed("create table t select * from s", Engine::Databricks, true),
             "create table t AS select * from s"
         );
         assert_eq!(
-            fixed("insert into t (with c as (select 1) select * from c)", Engine::Generic, Level::Repair),
+            fixed("insert into t (with c as (select 1) select * from c)", Engine::Generic, true),
             "insert into t with c as (select 1) select * from c "
         );
     }

@@ -31,6 +31,7 @@ pub mod names;
 pub mod parse;
 pub mod query;
 pub mod statement;
+pub mod tokens;
 
 #[cfg(test)]
 mod tests;
@@ -67,9 +68,7 @@ pub fn analyze(sql: &str, options: &Options) -> Lineage {
     let sub_engines = chain.engines.clone();
     let sub = move |text: &str| -> Vec<sqlparser::ast::Statement> {
         for e in &sub_engines {
-            if let Ok(mut p) = sqlparser::parser::Parser::new(e.dialect())
-                .with_recursion_limit(parse::RECURSION_LIMIT)
-                .try_with_sql(text)
+            if let Ok(mut p) = parse::parser(*e, text, false)
                 && let Ok(stmts) = p.parse_statements()
             {
                 return stmts;

@@ -4,13 +4,13 @@
 //! handed to the token-level scan, flagged as degraded.
 
 use super::dialect::{DialectChain, Engine};
-use super::fixup::{self, Level};
+use super::fixup;
 use super::lexer::{self, LexOptions, Lexeme, Tok, TokenScan};
 use super::model::StatementStatus;
 use sqlparser::ast::Statement;
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError, ParserOptions};
-use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Whitespace};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, TokenizerError, Whitespace};
 
 /// Parser nesting limit: sqlparser returns an error past it instead of overflowing.
 pub const RECURSION_LIMIT: usize = 50;
@@ -43,7 +43,7 @@ pub struct LineIndex {
 impl LineIndex {
     pub fn new(text: &str) -> Self {
         let mut starts = vec![0];
-        starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         LineIndex { starts }
     }
 
@@ -110,11 +110,29 @@ fn split_error(e: &ParserError) -> (String, Option<(u64, u64)>) {
     (msg, None)
 }
 
+/// sqlparser's tokens for `text`: from the fast path when it handles the text, else from
+/// sqlparser's own tokenizer (the same tokens either way).
+pub fn tokenize(engine: Engine, text: &str) -> Result<Vec<TokenWithSpan>, TokenizerError> {
+    match super::tokens::tokenize(text, engine) {
+        Some(tokens) => Ok(tokens),
+        None => Tokenizer::new(engine.dialect(), text).tokenize_with_location(),
+    }
+}
+
+/// A parser over `text`'s tokens for `engine`, with our recursion limit.
+pub fn parser(engine: Engine, text: &str, no_semicolon: bool) -> Result<Parser<'static>, ParserError> {
+    let tokens = tokenize(engine, text).map_err(|e| ParserError::TokenizerError(e.to_string()))?;
+    Ok(Parser::new(engine.dialect())
+        .with_recursion_limit(RECURSION_LIMIT)
+        .with_options(parser_options(engine, no_semicolon))
+        .with_tokens_with_locations(tokens))
+}
+
 /// Parses a whole script into units, never failing.
 pub fn parse_script(sql: &str, chain: &DialectChain, no_semicolon: bool) -> Vec<Unit> {
     let mut units = Vec::new();
     let primary = chain.primary();
-    match Tokenizer::new(primary.dialect(), sql).tokenize_with_location() {
+    match tokenize(primary, sql) {
         Ok(tokens) => parse_tokens(sql, 0, sql, tokens, chain, no_semicolon, &mut units),
         Err(_) => {
             // The tokenizer stopped somewhere (unterminated quote, odd character): split
@@ -123,7 +141,7 @@ pub fn parse_script(sql: &str, chain: &DialectChain, no_semicolon: bool) -> Vec<
             for (a, b) in lexer::statement_ranges(&lx) {
                 let (start, end) = (lx[a].start, lx[b - 1].end);
                 let text = &sql[start..end];
-                match Tokenizer::new(primary.dialect(), text).tokenize_with_location() {
+                match tokenize(primary, text) {
                     Ok(tokens) => parse_tokens(sql, start, text, tokens, chain, no_semicolon, &mut units),
                     Err(e) => {
                         let (msg, pos) = split_error(&ParserError::TokenizerError(e.to_string()));
@@ -150,10 +168,16 @@ enum Kind {
     Other,
 }
 
-fn classify(tokens: &[TokenWithSpan]) -> Vec<Kind> {
-    let mut kinds: Vec<Kind> = tokens
-        .iter()
-        .map(|t| match &t.token {
+/// A token's start and end as (line, column).
+type Position = ((u64, u64), (u64, u64));
+
+/// Each token's kind for statement splitting, and its position (the parser takes the
+/// tokens; positions are needed after it has).
+fn classify(tokens: &[TokenWithSpan]) -> (Vec<Kind>, Vec<Position>) {
+    let mut kinds = Vec::with_capacity(tokens.len());
+    let mut spans = Vec::with_capacity(tokens.len());
+    for t in tokens {
+        kinds.push(match &t.token {
             Token::Whitespace(_) | Token::EOF => Kind::Ws,
             Token::SemiColon => Kind::Semi,
             Token::LParen => Kind::Open,
@@ -165,8 +189,9 @@ fn classify(tokens: &[TokenWithSpan]) -> Vec<Kind> {
                 _ => Kind::Other,
             },
             _ => Kind::Other,
-        })
-        .collect();
+        });
+        spans.push(((t.span.start.line, t.span.start.column), (t.span.end.line, t.span.end.column)));
+    }
     // BEGIN TRANSACTION / BEGIN; are not blocks; END IF / END LOOP close uncounted openers.
     for i in 0..kinds.len() {
         if kinds[i] != Kind::Begin && kinds[i] != Kind::End {
@@ -199,7 +224,7 @@ fn classify(tokens: &[TokenWithSpan]) -> Vec<Kind> {
             kinds[i] = Kind::EndOther;
         }
     }
-    kinds
+    (kinds, spans)
 }
 
 /// Index of the semicolon that ends the statement starting at `from` (or the length).
@@ -229,15 +254,10 @@ fn parse_tokens(
     units: &mut Vec<Unit>,
 ) {
     let primary = chain.primary();
-    fixup::apply(&mut tokens, primary, Level::Safe);
-    fixup::squeeze(&mut tokens);
-    let kinds = classify(&tokens);
+    fixup::prepare(&mut tokens, primary);
+    let (kinds, spans) = classify(&tokens);
+    // Token positions are (line, column); converted to byte offsets only where needed.
     let lines = LineIndex::new(text);
-    // Token positions as (line, column); converted to byte offsets only where needed.
-    let spans: Vec<((u64, u64), (u64, u64))> = tokens
-        .iter()
-        .map(|t| ((t.span.start.line, t.span.start.column), (t.span.end.line, t.span.end.column)))
-        .collect();
     let at = |p: (u64, u64)| lines.offset(text, p.0, p.1);
     let n = tokens.len();
     let mut parser = Parser::new(primary.dialect())
@@ -312,11 +332,10 @@ fn parse_tokens(
 
 /// Tokenizes `text` for `engine`, applies the repair fixups and parses it whole.
 fn parse_repaired(engine: Engine, text: &str, no_semicolon: bool, only_if_changed: bool) -> Option<Vec<Statement>> {
-    let mut tokens = Tokenizer::new(engine.dialect(), text).tokenize_with_location().ok()?;
-    if !fixup::apply(&mut tokens, engine, Level::Repair) && only_if_changed {
+    let mut tokens = tokenize(engine, text).ok()?;
+    if !fixup::repair(&mut tokens) && only_if_changed {
         return None;
     }
-    fixup::squeeze(&mut tokens);
     let stmts = Parser::new(engine.dialect())
         .with_recursion_limit(RECURSION_LIMIT)
         .with_options(parser_options(engine, no_semicolon))
@@ -414,11 +433,7 @@ fn piecewise(text: &str, lx: &[Lexeme<'_>], chain: &DialectChain) -> (Vec<Statem
         let piece_end = if end_idx == 0 { lx[k].end } else { lx[end_idx - 1].end.max(lx[k].end) };
         let piece = &text[lx[k].start..piece_end];
         for &e in &chain.engines {
-            let Ok(mut parser) = Parser::new(e.dialect())
-                .with_recursion_limit(RECURSION_LIMIT)
-                .with_options(parser_options(e, false))
-                .try_with_sql(piece)
-            else {
+            let Ok(mut parser) = parser(e, piece, false) else {
                 continue;
             };
             if let Ok(stmt) = parser.parse_statement() {
