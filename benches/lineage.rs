@@ -47,28 +47,35 @@ fn load(dir: &Path) -> Vec<File> {
     files
 }
 
+/// Statements sqlparser parses in one file (none when it rejects the file).
+fn parse_file(f: &File) -> usize {
+    sqlparser::parser::Parser::new(engine(f).dialect())
+        .try_with_sql(&f.sql)
+        .and_then(|mut p| p.parse_statements())
+        .map_or(0, |stmts| stmts.len())
+}
+
+/// Statements in one file's lineage.
+fn extract_file(f: &File) -> usize {
+    let mut options = Options::new(&f.dialect);
+    options.view = View::Flow;
+    lineage::analyze(&f.sql, &options).statements.len()
+}
+
 fn parse_only(files: &[File]) -> usize {
-    let mut parsed = 0;
-    for f in files {
-        let chain = lineage::dialect::resolve(&f.dialect);
-        let result = sqlparser::parser::Parser::new(chain.primary().dialect())
-            .try_with_sql(&f.sql)
-            .and_then(|mut p| p.parse_statements());
-        if let Ok(stmts) = result {
-            parsed += stmts.len();
-        }
-    }
-    parsed
+    files.iter().map(parse_file).sum()
 }
 
 fn extract(files: &[File]) -> usize {
-    let mut statements = 0;
-    for f in files {
-        let mut options = Options::new(&f.dialect);
-        options.view = View::Flow;
-        statements += lineage::analyze(&f.sql, &options).statements.len();
-    }
-    statements
+    files.iter().map(extract_file).sum()
+}
+
+/// `per_file` over all files on `threads` threads of this process.
+fn on_threads(files: &[File], threads: usize, per_file: fn(&File) -> usize) -> usize {
+    let mut total = 0;
+    custodian::parallel::ordered_map(files.iter(), threads, lineage::ANALYSIS_STACK, per_file, |n| total += n)
+        .expect("worker threads start");
+    total
 }
 
 /// Files where a parse error leaves no table at all in either view (pure DDL yields
@@ -148,7 +155,7 @@ fn main() {
         println!("lineage bench: corpus at {} is empty; skipping", dir.display());
         return;
     }
-    let rounds = std::env::var("LINEAGE_BENCH_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
+    let rounds = std::env::var("LINEAGE_BENCH_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
     if std::env::var("LINEAGE_BENCH_SLOWEST").is_ok() {
         let mut rows: Vec<(f64, f64, usize)> = Vec::new();
         for (i, f) in files.iter().enumerate() {
@@ -199,6 +206,16 @@ fn main() {
         per_sec(extract_time)
     );
     println!("lineage / parse time ratio: {:.2}x", extract_time.as_secs_f64() / parse_time.as_secs_f64());
+    let threads = custodian::parallel::threads();
+    let ((parallel_parse, _), (parallel_extract, _)) =
+        time_pair(rounds, || on_threads(&files, threads, parse_file), || on_threads(&files, threads, extract_file));
+    println!(
+        "on {threads} threads of one process: parse only {:.1} ms ({:.0} statements/s), parse + lineage {:.1} ms ({:.0} statements/s)",
+        parallel_parse.as_secs_f64() * 1e3,
+        per_sec(parallel_parse),
+        parallel_extract.as_secs_f64() * 1e3,
+        per_sec(parallel_extract)
+    );
     // The same comparison on the files the parser accepts whole, where both sides do the
     // same parsing work (on the others parse-only stops at the first error).
     let clean: Vec<File> = files

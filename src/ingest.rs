@@ -64,9 +64,6 @@ pub const DIALECTS: &[&str] = &[
     "vertica",
 ];
 
-/// Stack for the analysis thread: deeply nested SQL makes deep syntax trees.
-const ANALYSIS_STACK: usize = 256 * 1024 * 1024;
-
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     #[error("{0}")]
@@ -370,7 +367,7 @@ impl Analysis {
         std::thread::scope(|scope| {
             let handle = std::thread::Builder::new()
                 .name("ingest-analysis".into())
-                .stack_size(ANALYSIS_STACK)
+                .stack_size(lineage::ANALYSIS_STACK)
                 .spawn_scoped(scope, || {
                     let flow = lineage::analyze(sql, &Options { view: View::Flow, ..options.clone() });
                     let effects = lineage::analyze(sql, &Options { view: View::Effects, ..options.clone() });

@@ -25,6 +25,7 @@ pub mod lineage;
 pub mod lineage_graph;
 pub mod metrics;
 pub mod openlineage;
+pub mod parallel;
 pub mod propagation;
 pub mod retention;
 pub mod suggestions;

@@ -4,8 +4,9 @@
 use crate::lineage::{self, Lineage, Options, SchemaKnowledge, View};
 use anyhow::Context;
 use serde_json::{Value, json};
-use std::io::{BufRead, Read, Write};
+use std::io::{Read, Write};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 
 /// Arguments of `custodian lineage`.
 #[derive(Debug, Clone, clap::Args)]
@@ -29,9 +30,12 @@ pub struct LineageArgs {
     /// Analyzer switch KEY=VALUE (lateral_column_alias_reference, tsql_no_semicolon).
     #[arg(long = "option", value_name = "KEY=VALUE")]
     pub options: Vec<String>,
-    /// Read JSON Lines requests on stdin and answer one line each.
+    /// Read JSON Lines requests on stdin and answer one line each, in request order.
     #[arg(long)]
     pub batch: bool,
+    /// Requests analysed at once in batch mode (default: the machine's cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
     /// SQL file to analyse, or `-` for standard input.
     pub sqlfile: Option<String>,
 }
@@ -41,7 +45,7 @@ pub fn run(args: LineageArgs) -> anyhow::Result<ExitCode> {
     // Deeply nested SQL makes deep syntax trees: analyse on a thread with a large stack.
     let handle = std::thread::Builder::new()
         .name("lineage".into())
-        .stack_size(256 * 1024 * 1024)
+        .stack_size(lineage::ANALYSIS_STACK)
         .spawn(move || if args.batch { run_batch(&args) } else { run_single(&args) })
         .context("cannot start the analysis thread")?;
     match handle.join() {
@@ -121,25 +125,60 @@ fn full_json(lineage: &Lineage) -> Value {
 }
 
 fn run_batch(args: &LineageArgs) -> anyhow::Result<ExitCode> {
-    let stdin = std::io::stdin();
-    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-    let mut line = String::new();
-    let mut input = stdin.lock();
-    loop {
-        line.clear();
-        let n = input.read_line(&mut line).context("cannot read requests from standard input")?;
-        if n == 0 {
-            break;
-        }
-        if line.trim().is_empty() {
-            continue;
-        }
-        let answer = answer_request(&line, args);
-        serde_json::to_writer(&mut stdout, &answer).context("cannot write an answer")?;
-        stdout.write_all(b"\n").context("cannot write an answer")?;
-        stdout.flush().context("cannot write an answer")?;
+    // Written by whichever worker completes the next answer in order.
+    let mut stdout = std::io::BufWriter::new(std::io::stdout());
+    let mut written = Ok(());
+    let read_error = Arc::new(Mutex::new(None));
+    let requests = StdinLines { stdin: std::io::stdin(), failed: Arc::clone(&read_error) };
+    let threads = args.jobs.unwrap_or_else(crate::parallel::threads);
+    crate::parallel::ordered_map(
+        requests,
+        threads,
+        lineage::ANALYSIS_STACK,
+        |line| answer_request(&line, args),
+        |answer| {
+            if written.is_ok() {
+                written = serde_json::to_writer(&mut stdout, &answer)
+                    .map_err(std::io::Error::from)
+                    .and_then(|_| stdout.write_all(b"\n"))
+                    .and_then(|_| stdout.flush());
+            }
+        },
+    )
+    .context("cannot start the analysis threads")?;
+    if let Some(e) = read_error.lock().ok().and_then(|mut e| e.take()) {
+        return Err(e).context("cannot read requests from standard input");
     }
+    written.context("cannot write an answer")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Non-blank lines of standard input, read as they come.
+struct StdinLines {
+    stdin: std::io::Stdin,
+    /// The read error that ended the requests, if one did.
+    failed: Arc<Mutex<Option<std::io::Error>>>,
+}
+
+impl Iterator for StdinLines {
+    type Item = String;
+
+    fn next(&mut self) -> Option<String> {
+        loop {
+            let mut line = String::new();
+            match self.stdin.read_line(&mut line) {
+                Ok(0) => return None,
+                Ok(_) if line.trim().is_empty() => continue,
+                Ok(_) => return Some(line),
+                Err(e) => {
+                    if let Ok(mut failed) = self.failed.lock() {
+                        *failed = Some(e);
+                    }
+                    return None;
+                }
+            }
+        }
+    }
 }
 
 /// Answers one batch request; a bad request gets `{"id", "error"}`.

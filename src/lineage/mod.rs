@@ -44,6 +44,10 @@ use names::{Catalog, Namespace, TableName};
 use query::{Analyzer, Ctx};
 use statement::{Facts, WriteMode};
 
+/// Stack for a thread that runs [`analyze`]: deeply nested SQL makes deep syntax trees,
+/// and dropping one recurses as deep.
+pub const ANALYSIS_STACK: usize = 256 * 1024 * 1024;
+
 /// Extracts the lineage of a SQL script. Never panics and never fails: statements that do
 /// not parse are reported in [`Lineage::errors`] and contribute what a fallback finds.
 pub fn analyze(sql: &str, options: &Options) -> Lineage {
