@@ -1,4 +1,5 @@
-//! Fuzz target: arbitrary bytes through the lineage extractor, in every dialect and view.
+//! Fuzz target: arbitrary bytes through the lineage extractor, in every dialect and view,
+//! and through the fast tokenizer, whose tokens must be sqlparser's whenever it answers.
 //! Run from the crate root: `cargo +nightly fuzz run lineage` (see `src/lineage/mod.rs`).
 #![no_main]
 
@@ -18,7 +19,13 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let sql = String::from_utf8_lossy(rest);
-    let mut options = lineage::Options::new(DIALECTS[selector as usize % DIALECTS.len()]);
+    let dialect = DIALECTS[selector as usize % DIALECTS.len()];
+    let engine = lineage::dialect::resolve(dialect).primary();
+    if let Some(fast) = lineage::tokens::tokenize(&sql, engine) {
+        let reference = sqlparser::tokenizer::Tokenizer::new(engine.dialect(), &sql).tokenize_with_location();
+        assert!(reference.is_ok_and(|r| r == fast), "fast tokenizer disagrees with sqlparser ({dialect}) on {sql:?}");
+    }
+    let mut options = lineage::Options::new(dialect);
     options.view = if selector & 0x80 == 0 {
         lineage::View::Flow
     } else {
