@@ -507,6 +507,25 @@ fn neighbour_dialect_and_repairs_recover() {
 }
 
 #[test]
+fn constructs_sqlparser_rejects_are_fixed_before_parsing() {
+    // BigQuery's typed array literal of structs, and Hive's `date + 30 days`: parsed at
+    // once, no error reported, lineage complete.
+    let l = analyze(
+        "INSERT INTO t SELECT ARRAY<STRUCT<k STRING, v INT64>>[('a', s.x), ('b', s.y)] AS kv FROM s",
+        &opts("bigquery", FLOW),
+    );
+    assert!(l.errors.is_empty(), "{:?}", l.errors);
+    assert_eq!(l.statements[0].status, StatementStatus::Parsed);
+    assert_eq!(pairs(&l), cols(&[("s.x", "t.kv"), ("s.y", "t.kv")]));
+    let l = analyze(
+        "insert into t select a from s where d between cast('2000-01-01' as date) and (cast('2000-01-01' as date) + 30 days)",
+        &opts("hive", FLOW),
+    );
+    assert!(l.errors.is_empty(), "{:?}", l.errors);
+    assert_eq!(tables(&l), (strs(&["s"]), strs(&["t"])));
+}
+
+#[test]
 fn unknown_dialect_warns_and_uses_generic() {
     let l = analyze("select a from b", &opts("no-such-sql", FLOW));
     assert_eq!(l.sources, vec!["b".to_string()]);

@@ -349,8 +349,20 @@ impl Scanner<'_> {
     /// An unquoted word (sqlparser's `tokenize_identifier_or_keyword`). Words glued to a
     /// quote or `&` may be literal prefixes (`b'..'`, `N'..'`, `U&'..'`): left to sqlparser.
     fn word(&mut self) -> Option<Token> {
-        let start = self.pos;
-        let mut end = start + 1;
+        let end = self.word_end(self.pos + 1)?;
+        if matches!(self.bytes.get(end), Some(b'\'' | b'"' | b'`' | b'&')) {
+            return None;
+        }
+        if self.rules.copy_stdin && self.text[self.pos..end].eq_ignore_ascii_case("stdin") {
+            return None;
+        }
+        Some(self.word_to(end))
+    }
+
+    /// Where the identifier characters from `from` end; `None` at a non-ASCII one (which
+    /// the dialect may or may not take into the word).
+    fn word_end(&self, from: usize) -> Option<usize> {
+        let mut end = from;
         while let Some(&b) = self.bytes.get(end) {
             if b >= 128 {
                 return None;
@@ -360,15 +372,15 @@ impl Scanner<'_> {
             }
             end += 1;
         }
-        if matches!(self.bytes.get(end), Some(b'\'' | b'"' | b'`' | b'&')) {
-            return None;
-        }
-        let value = &self.text[start..end];
-        if self.rules.copy_stdin && value.eq_ignore_ascii_case("stdin") {
-            return None;
-        }
-        self.bump(end - start);
-        Some(Token::Word(Word { value: value.to_string(), quote_style: None, keyword: keyword(value) }))
+        Some(end)
+    }
+
+    /// The unquoted word from here to `end`.
+    fn word_to(&mut self, end: usize) -> Token {
+        let value = &self.text[self.pos..end];
+        let token = Token::Word(Word { value: value.to_string(), quote_style: None, keyword: keyword(value) });
+        self.bump(end - self.pos);
+        token
     }
 
     /// A run of digits with an optional fraction; exponents, suffixes, radix prefixes,
@@ -483,20 +495,8 @@ impl Scanner<'_> {
                 if !(c.is_ascii_alphanumeric() || c == b'_') {
                     return None;
                 }
-                let start = self.pos;
-                let mut end = start + 2;
-                while let Some(&b) = self.bytes.get(end) {
-                    if b >= 128 {
-                        return None;
-                    }
-                    if !self.rules.ident_part[b as usize] {
-                        break;
-                    }
-                    end += 1;
-                }
-                let value = &self.text[start..end];
-                self.bump(end - start);
-                Some(Token::Word(Word { value: value.to_string(), quote_style: None, keyword: keyword(value) }))
+                let end = self.word_end(self.pos + 2)?;
+                Some(self.word_to(end))
             }
             Some(_) => self.op(1, Token::AtSign),
         }
