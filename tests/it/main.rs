@@ -12,6 +12,7 @@ mod dbt;
 mod erasure;
 mod erasure_web;
 mod ingest;
+mod lineage_cli;
 mod lineage_graph;
 mod lineage_pages;
 mod migrations;
