@@ -10,7 +10,7 @@ use super::model::StatementStatus;
 use sqlparser::ast::Statement;
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError, ParserOptions};
-use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, TokenizerError, Whitespace};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, TokenizerError};
 
 /// Parser nesting limit: sqlparser returns an error past it instead of overflowing.
 pub const RECURSION_LIMIT: usize = 50;
@@ -133,7 +133,7 @@ pub fn parse_script(sql: &str, chain: &DialectChain, no_semicolon: bool) -> Vec<
     let mut units = Vec::new();
     let primary = chain.primary();
     match tokenize(primary, sql) {
-        Ok(tokens) => parse_tokens(sql, 0, sql, tokens, chain, no_semicolon, &mut units),
+        Ok(tokens) => parse_tokens(0, sql, tokens, chain, no_semicolon, &mut units),
         Err(_) => {
             // The tokenizer stopped somewhere (unterminated quote, odd character): split
             // the script ourselves and tokenize statement by statement.
@@ -142,11 +142,11 @@ pub fn parse_script(sql: &str, chain: &DialectChain, no_semicolon: bool) -> Vec<
                 let (start, end) = (lx[a].start, lx[b - 1].end);
                 let text = &sql[start..end];
                 match tokenize(primary, text) {
-                    Ok(tokens) => parse_tokens(sql, start, text, tokens, chain, no_semicolon, &mut units),
+                    Ok(tokens) => parse_tokens(start, text, tokens, chain, no_semicolon, &mut units),
                     Err(e) => {
                         let (msg, pos) = split_error(&ParserError::TokenizerError(e.to_string()));
                         let local = pos.map_or(0, |(l, c)| LineIndex::new(text).offset(text, l, c));
-                        units.push(recover(sql, start, text, (start + local, msg), chain, no_semicolon));
+                        units.push(recover(start, text, (start + local, msg), chain, no_semicolon));
                     }
                 }
             }
@@ -245,7 +245,6 @@ fn resync(kinds: &[Kind], from: usize) -> usize {
 }
 
 fn parse_tokens(
-    sql: &str,
     base: usize,
     text: &str,
     mut tokens: Vec<TokenWithSpan>,
@@ -315,7 +314,7 @@ fn parse_tokens(
         let a = at(spans[start].0);
         let b = at(spans[last].1).max(a);
         let err_off = base + spans.get(err_tok).map_or(a, |sp| at(sp.0));
-        units.push(recover(sql, base + a, &text[a..b], (err_off, msg), chain, no_semicolon));
+        units.push(recover(base + a, &text[a..b], (err_off, msg), chain, no_semicolon));
         while parser.index() < end.min(n) {
             let before = parser.index();
             parser.next_token();
@@ -327,7 +326,6 @@ fn parse_tokens(
             break;
         }
     }
-    let _ = Whitespace::Space;
 }
 
 /// Tokenizes `text` for `engine`, applies the repair fixups and parses it whole.
@@ -346,14 +344,7 @@ fn parse_repaired(engine: Engine, text: &str, no_semicolon: bool, only_if_change
 }
 
 /// Recovers what it can from a statement the requested dialect rejected.
-fn recover(
-    _sql: &str,
-    start: usize,
-    text: &str,
-    error: (usize, String),
-    chain: &DialectChain,
-    no_semicolon: bool,
-) -> Unit {
+fn recover(start: usize, text: &str, error: (usize, String), chain: &DialectChain, no_semicolon: bool) -> Unit {
     let mut unit = Unit {
         start,
         end: start + text.len(),
